@@ -1,0 +1,151 @@
+"""`python -m index ask|stats|eval`: question the store from the command line.
+
+    python -m index ask "How many flyers were distributed?"
+    python -m index ask --json < questions.txt        (one question per line)
+    python -m index stats --json
+    python -m index eval tests/data/dev_questions.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from .citations import DEFAULT_STYLE, STYLES, Citation, format_citation
+from .errors import StoreError
+from .search import DEFAULT_K, Answer, Filters, Hit
+from .settings import default_index_dir
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m index", description="Ask the indexed reports.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ask = commands.add_parser("ask", help="answer questions with cited passages")
+    _index_dir(ask)
+    ask.add_argument("-k", type=int, default=DEFAULT_K, help=f"passages per answer (default {DEFAULT_K})")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question, one per line")
+    ask.add_argument("--cite", choices=STYLES, default=DEFAULT_STYLE, help="citation style for readable output")
+    ask.add_argument("--report", action="append", default=[], help="only this report (repeatable)")
+    ask.add_argument("--year", type=int, help="only reports of this year")
+    ask.add_argument("--section", help="only this section (exact title)")
+    ask.add_argument("--organisation", help="only passages whose organisation contains this")
+    ask.add_argument("question", nargs="*", help="the question; none: read one per line from standard input")
+
+    stats = commands.add_parser("stats", help="what the store holds")
+    _index_dir(stats)
+    stats.add_argument("--json", action="store_true")
+
+    evaluate = commands.add_parser("eval", help="Recall@1, Recall@5 and MRR@10 on a question file")
+    _index_dir(evaluate)
+    evaluate.add_argument("files", nargs="+", type=Path, metavar="FILE.jsonl")
+    evaluate.add_argument("--summary", action="store_true", help="only the summary table")
+    return parser
+
+
+def _index_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", type=Path, default=None,
+                        help="the store (default: $CAAHT_INDEX_DIR or ./store)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    args = build_parser().parse_args(argv)
+    index_dir = args.index_dir or default_index_dir()
+    try:
+        if args.command == "stats":
+            return run_stats(index_dir, as_json=args.json, out=sys.stdout)
+        if args.command == "eval":
+            return run_eval(index_dir, args.files, summary_only=args.summary, out=sys.stdout)
+        return run_ask(index_dir, args, out=sys.stdout)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_stats(index_dir: Path, *, as_json: bool, out: TextIO) -> int:
+    from .store import load_store
+
+    store = load_store(index_dir)
+    counts: dict[str, int] = {}
+    for passage in store.passages:
+        counts[passage.report] = counts.get(passage.report, 0) + 1
+    reports = [{"report": r.report, "passages": counts.get(r.report, 0)} for r in store.manifest.reports]
+    if as_json:
+        out.write(json.dumps({"passages": len(store.passages), "reports": reports}, ensure_ascii=False) + "\n")
+        return 0
+    out.write(f"{len(store.passages)} passages in {len(reports)} report(s), generation {store.generation}, "
+              f"model {store.manifest.model}\n")
+    for info in store.manifest.reports:
+        out.write(f"  {info.report}: {counts.get(info.report, 0)} passages, {info.pages} pages — "
+                  f"{info.title} ({info.year or 'n.d.'}), sha256 {info.sha256[:12]}…, ingested {info.ingested_at}\n")
+    return 0
+
+
+def run_ask(index_dir: Path, args: argparse.Namespace, *, out: TextIO) -> int:
+    from .search import open_searcher
+
+    filters = Filters(reports=tuple(args.report), year=args.year, section=args.section,
+                      organisation=args.organisation)
+    searcher = open_searcher(index_dir)
+    questions = [" ".join(args.question)] if args.question else _stdin_questions()
+    for question in questions:
+        answer = searcher.ask(question, k=args.k, filters=filters)
+        out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n" if args.json
+                  else render_answer(answer, style=args.cite))
+        out.flush()
+    return 0
+
+
+def _stdin_questions():
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+def answer_json(answer: Answer) -> dict:
+    return {"question": answer.question, "answered": answer.answered, "hits": [hit_json(h) for h in answer.hits]}
+
+
+def hit_json(hit: Hit) -> dict:
+    p = hit.passage
+    return {"rank": hit.rank, "score": round(hit.score, 6), "id": p.id, "text": p.text, "quote": hit.quote,
+            "report": p.report, "title": p.title, "page": p.page, "page_end": p.page_end,
+            "page_label": p.page_label, "section": p.section, "speaker": p.speaker,
+            "organisation": p.organisation, "part": p.part}
+
+
+def render_answer(answer: Answer, *, style: str = DEFAULT_STYLE) -> str:
+    lines = [f"Q: {answer.question}"]
+    if not answer.hits:
+        lines.append("No passages to show.")
+    elif not answer.answered:
+        lines.append("The reports do not seem to answer this. The closest passages:")
+    for hit in answer.hits:
+        citation = format_citation(Citation.of(hit.passage, hit.quote), style)
+        lines.append(f"{hit.rank}. {citation}")
+        lines.append(f"   [{hit.passage.id} · score {hit.score:.4f}]")
+    return "\n".join(lines) + "\n\n"
+
+
+def run_eval(index_dir: Path, files: list[Path], *, summary_only: bool, out: TextIO) -> int:
+    from .evaluate import EVAL_DEPTH, evaluate, load_questions, render
+    from .search import open_searcher
+
+    searcher = open_searcher(index_dir)
+    questions = [q for f in files for q in load_questions(f)]
+    results = evaluate(lambda q: searcher.ask(q, k=EVAL_DEPTH), questions)
+    out.write(render(results, per_question=not summary_only))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

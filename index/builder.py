@@ -1,0 +1,106 @@
+"""Update a store with new, changed or removed reports, under the writer lock.
+
+Reports are identified by name and content hash: the same file again changes nothing,
+a changed file with the same name replaces its passages, and a store built by another
+model or splitter is rebuilt whole rather than mixed.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from ingest.records import Document, Passage
+from ingest.text import sentence_spans
+
+from .context import indexed_text
+from .embedder import Embedder, Progress
+from .errors import IngestBusy, StoreMismatch, StoreMissing
+from .store import (Contents, ReportInfo, clean_leftovers, empty_contents, load_store, merge_contents,
+                    publish, save_source)
+
+LOCK_FILE = "ingest.lock"
+DEFAULT_LOCK_WAIT_S = 600.0
+
+
+@contextmanager
+def writer_lock(path: Path, *, wait_s: float = DEFAULT_LOCK_WAIT_S,
+                on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the store's one-writer lock. The OS drops it if the holder is killed."""
+    path.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path / LOCK_FILE))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if on_wait is not None:
+            on_wait()
+        try:
+            lock.acquire(timeout=wait_s)
+        except Timeout:
+            raise IngestBusy(path) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What the store holds before this run, and whether it must be rebuilt."""
+
+    contents: Contents
+    rebuild_reason: str | None
+
+
+def open_contents(path: Path, embedder: Embedder, splitter_version: int) -> StoreState:
+    """The current contents, or empty contents plus the reason when a rebuild is due."""
+    try:
+        store = load_store(path)
+    except StoreMissing:
+        return StoreState(empty_contents(embedder.name, embedder.dimension, splitter_version), None)
+    except StoreMismatch as exc:
+        return StoreState(empty_contents(embedder.name, embedder.dimension, splitter_version), exc.detail)
+    contents = store.contents
+    reason = None
+    if contents.model != embedder.name:
+        reason = f"the model changed ({contents.model} → {embedder.name})"
+    elif contents.splitter_version != splitter_version:
+        reason = f"the splitter changed (version {contents.splitter_version} → {splitter_version})"
+    return StoreState(contents, reason)
+
+
+def embed_report(doc: Document, passages: Sequence[Passage], embedder: Embedder, *,
+                 source_file: str, progress: Progress | None = None,
+                 splitter_version: int) -> Contents:
+    """Vectors for a report's passages and for each of their sentences, in one batched pass."""
+    spans = [(row, a, b) for row, p in enumerate(passages) for a, b in sentence_spans(p.text)]
+    texts = [indexed_text(p) for p in passages] + [passages[row].text[a:b] for row, a, b in spans]
+    vectors = embedder.encode(texts, progress=progress)
+    info = ReportInfo(report=doc.report, title=doc.title, year=doc.year, sha256=doc.sha256, kind=doc.kind,
+                      pages=sum(1 for p in doc.pages if p.number is not None), passages=len(passages),
+                      ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), source_file=source_file)
+    return Contents(
+        passages=tuple(passages),
+        vectors=vectors[:len(passages)],
+        sentences=np.array(spans, dtype=np.int32).reshape(-1, 3),
+        sentence_vectors=vectors[len(passages):].reshape(-1, embedder.dimension),
+        reports=(info,), model=embedder.name, dimension=embedder.dimension,
+        splitter_version=splitter_version)
+
+
+def report_status(contents: Contents, doc_name: str, sha256: str) -> str:
+    """'new', 'unchanged' or 'changed' for a report about to be ingested."""
+    for info in contents.reports:
+        if info.report == doc_name:
+            return "unchanged" if info.sha256 == sha256 else "changed"
+    return "new"
+
+
+__all__ = ["writer_lock", "open_contents", "embed_report", "report_status", "merge_contents",
+           "publish", "save_source", "clean_leftovers", "StoreState"]

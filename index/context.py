@@ -1,0 +1,23 @@
+"""What gets indexed for a passage: its text plus the context a reader sees around it.
+
+A bullet such as "The Office offers its services through organizing public debates"
+never names its presenter or unit; indexing the section title, speaker and
+organisation with it lets "what does the child protection unit do?" find it. Only the
+passage text is ever quoted.
+"""
+
+from __future__ import annotations
+
+from ingest.records import Passage
+
+PART_WORDS = {"presentation": "presentation", "discussion": "discussion", "actions": "actions"}
+
+
+def context_line(passage: Passage) -> str:
+    pieces = [passage.section, passage.speaker, passage.organisation, PART_WORDS.get(passage.part or "")]
+    return " · ".join(p for p in pieces if p)
+
+
+def indexed_text(passage: Passage) -> str:
+    context = context_line(passage)
+    return f"{context}\n{passage.text}" if context else passage.text

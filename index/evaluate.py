@@ -1,0 +1,135 @@
+"""Retrieval quality on a file of questions: Recall@1, Recall@5, MRR@10, abstention.
+
+Question files are JSON lines: {"id", "q", "pages": [..], "evidence": [..], "kind"?}.
+A question without "evidence" is unanswerable: the right response is to abstain.
+A hit answers a question when its page is one of `pages` (or `pages` is empty) and
+its text contains one of `evidence`, compared case-insensitively with whitespace
+collapsed and `*`/`_` removed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ingest.records import Passage
+from ingest.text import normalise_for_match
+
+from .search import Answer
+
+EVAL_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    q: str
+    pages: tuple[int, ...]
+    evidence: tuple[str, ...]
+    kind: str
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.evidence)
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: EvalQuestion
+    rank: int | None  # 1-based rank of the first answering hit within EVAL_DEPTH
+    answered: bool
+    top_id: str | None
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    questions = []
+    for number, line in enumerate(Path(path).read_text("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            evidence = tuple(data.get("evidence") or ())
+            kind = data.get("kind") or ("answerable" if evidence else "unanswerable")
+            questions.append(EvalQuestion(str(data["id"]), data["q"], tuple(data.get("pages") or ()),
+                                          evidence, kind))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a question line ({exc}); "
+                             'expected {"id": ..., "q": ..., "pages": [...], "evidence": [...]}') from exc
+    return questions
+
+
+def answers(question: EvalQuestion, passage: Passage) -> bool:
+    if question.pages and passage.page not in question.pages:
+        return False
+    text = normalise_for_match(passage.text)
+    return any(normalise_for_match(e) in text for e in question.evidence)
+
+
+def evaluate(ask: Callable[[str], Answer], questions: Sequence[EvalQuestion]) -> list[QuestionResult]:
+    results = []
+    for question in questions:
+        answer = ask(question.q)
+        rank = next((h.rank for h in answer.hits if answers(question, h.passage)), None) \
+            if question.answerable else None
+        top = answer.hits[0].passage.id if answer.hits else None
+        results.append(QuestionResult(question, rank, answer.answered, top))
+    return results
+
+
+@dataclass(frozen=True)
+class Metrics:
+    n: int
+    recall_1: float
+    recall_5: float
+    mrr_10: float
+    false_abstention: float
+    n_unanswerable: int
+    abstention: float | None
+
+
+def metrics(results: Sequence[QuestionResult]) -> Metrics:
+    answerable = [r for r in results if r.question.answerable]
+    unanswerable = [r for r in results if not r.question.answerable]
+    n = len(answerable)
+
+    def share(values) -> float:
+        return sum(values) / n if n else 0.0
+
+    return Metrics(
+        n=n,
+        recall_1=share(r.rank == 1 for r in answerable),
+        recall_5=share(r.rank is not None and r.rank <= 5 for r in answerable),
+        mrr_10=share(1.0 / r.rank if r.rank else 0.0 for r in answerable),
+        false_abstention=share(not r.answered for r in answerable),
+        n_unanswerable=len(unanswerable),
+        abstention=(sum(not r.answered for r in unanswerable) / len(unanswerable)) if unanswerable else None,
+    )
+
+
+def render(results: Sequence[QuestionResult], *, per_question: bool = True) -> str:
+    lines = []
+    if per_question:
+        lines.append(f"{'id':<8} {'kind':<14} {'rank':>4} {'answered':>8}  question")
+        for r in results:
+            rank = "-" if r.rank is None else str(r.rank)
+            lines.append(f"{r.question.id:<8} {r.question.kind:<14} {rank:>4} {str(r.answered):>8}  {r.question.q}")
+        lines.append("")
+    lines.append(f"{'group':<16} {'n':>3} {'R@1':>6} {'R@5':>6} {'MRR@10':>7} {'false-abst':>10} "
+                 f"{'n-unans':>7} {'abstained':>9}")
+    kinds = sorted({r.question.kind for r in results})
+    groups = [(kind, [r for r in results if r.question.kind == kind]) for kind in kinds]
+    if len(groups) > 1:
+        groups.append(("overall", list(results)))
+    for name, group in groups:
+        lines.append(_metrics_row(name, metrics(group)))
+    return "\n".join(lines) + "\n"
+
+
+def _metrics_row(name: str, m: Metrics) -> str:
+    abst = "-" if m.abstention is None else f"{m.abstention:.2f}"
+    if m.n == 0:
+        return f"{name:<16} {m.n:>3} {'-':>6} {'-':>6} {'-':>7} {'-':>10} {m.n_unanswerable:>7} {abst:>9}"
+    return (f"{name:<16} {m.n:>3} {m.recall_1:>6.2f} {m.recall_5:>6.2f} {m.mrr_10:>7.2f} "
+            f"{m.false_abstention:>10.2f} {m.n_unanswerable:>7} {abst:>9}")

@@ -1,0 +1,383 @@
+"""The on-disk store: FAISS vectors, passage metadata, BM25 and a manifest, saved together.
+
+Layout of a store directory::
+
+    CURRENT                 {"generation": "gen-000007-1a2b3c"}  (replaced atomically)
+    gen-000007-1a2b3c/      one complete, immutable generation
+        manifest.json       format, model, dimension, counts, reports, file checksums
+        passages.jsonl      passage i on line i
+        vectors.faiss       FAISS row i = passage i (normalised, inner product)
+        sentences.npy       (passage row, start, end) of every sentence
+        sentence_vectors.npy
+        bm25/               bm25s files (JSON + .npy, no pickle)
+    sources/<sha256>        the report files as ingested, for rebuilds and provenance
+    ingest.lock             held by the one writer
+
+A writer builds a new generation beside the old one, fsyncs it, and only then
+repoints CURRENT, so a reader sees the old generation or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import faiss
+import numpy as np
+
+from ingest.records import Passage
+
+from .errors import StoreCorrupt, StoreMismatch, StoreMissing
+from .lexical import TOKENIZER_VERSION, LexicalIndex
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+PASSAGES = "passages.jsonl"
+VECTORS = "vectors.faiss"
+SENTENCES = "sentences.npy"
+SENTENCE_VECTORS = "sentence_vectors.npy"
+BM25_DIR = "bm25"
+SOURCES = "sources"
+GENERATION_PREFIX = "gen-"
+TEMP_PREFIX = ".tmp-"
+# Keep the generation before the current one so that a reader that has just read
+# CURRENT can still open it while a writer publishes the next.
+KEEP_GENERATIONS = 2
+LOAD_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """One ingested report, as the manifest records it."""
+
+    report: str
+    title: str
+    year: int | None
+    sha256: str
+    kind: str
+    pages: int
+    passages: int
+    ingested_at: str
+    source_file: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    model: str
+    dimension: int
+    splitter_version: int
+    tokenizer_version: int
+    passage_count: int
+    sentence_count: int
+    reports: tuple[ReportInfo, ...]
+    checksums: dict = field(default_factory=dict)
+    created_at: str = ""
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["reports"] = [asdict(r) for r in self.reports]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Manifest":
+        data = dict(data)
+        data["reports"] = tuple(ReportInfo(**r) for r in data["reports"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Contents:
+    """Everything a generation holds, in memory. Row i of each array is passage i."""
+
+    passages: tuple[Passage, ...]
+    vectors: np.ndarray
+    sentences: np.ndarray  # int32 (n, 3): passage row, start, end
+    sentence_vectors: np.ndarray
+    reports: tuple[ReportInfo, ...]
+    model: str
+    dimension: int
+    splitter_version: int
+
+
+@dataclass(frozen=True)
+class Store:
+    """A loaded generation, ready to search. Shared read-only between sessions."""
+
+    path: Path
+    generation: str
+    manifest: Manifest
+    contents: Contents
+    faiss_index: faiss.Index
+    lexical: LexicalIndex
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        return self.contents.passages
+
+
+# ---------------------------------------------------------------- reading
+
+def current_generation(path: Path) -> str | None:
+    """The generation CURRENT points at, or None when no store has been published."""
+    try:
+        return json.loads((Path(path) / CURRENT).read_text("utf-8"))["generation"]
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError) as exc:
+        raise StoreCorrupt(path, f"{CURRENT} is unreadable ({exc})") from exc
+
+
+def load_store(path: Path | str, *, model: str | None = None) -> Store:
+    """Load the current generation. With `model`, refuse a store built by another model."""
+    path = Path(path)
+    for attempt in range(LOAD_RETRIES):
+        generation = current_generation(path)
+        if generation is None:
+            raise StoreMissing(path)
+        try:
+            return _load_generation(path, generation, model=model)
+        except FileNotFoundError:
+            # A writer retired this generation between our reading CURRENT and opening it.
+            if attempt == LOAD_RETRIES - 1 or current_generation(path) == generation:
+                raise StoreCorrupt(path, f"generation {generation} is incomplete") from None
+    raise AssertionError("unreachable")
+
+
+def _load_generation(path: Path, generation: str, *, model: str | None) -> Store:
+    gen_dir = path / generation
+    manifest = _read_manifest(path, gen_dir)
+    _check_compatible(path, manifest, model)
+    _verify_checksums(path, gen_dir, manifest)
+    passages = tuple(Passage.from_json(json.loads(line))
+                     for line in (gen_dir / PASSAGES).read_text("utf-8").splitlines() if line)
+    faiss_index = faiss.read_index(str(gen_dir / VECTORS))
+    sentences = np.load(gen_dir / SENTENCES, allow_pickle=False)
+    sentence_vectors = np.load(gen_dir / SENTENCE_VECTORS, allow_pickle=False)
+    lexical = LexicalIndex.load(gen_dir / BM25_DIR)
+    _check_counts(path, manifest, passages, faiss_index, lexical, sentences, sentence_vectors)
+    vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal) if faiss_index.ntotal else \
+        np.zeros((0, manifest.dimension), dtype=np.float32)
+    contents = Contents(passages=passages, vectors=vectors, sentences=sentences,
+                        sentence_vectors=sentence_vectors, reports=manifest.reports,
+                        model=manifest.model, dimension=manifest.dimension,
+                        splitter_version=manifest.splitter_version)
+    return Store(path=path, generation=generation, manifest=manifest, contents=contents,
+                 faiss_index=faiss_index, lexical=lexical)
+
+
+def _read_manifest(path: Path, gen_dir: Path) -> Manifest:
+    try:
+        return Manifest.from_json(json.loads((gen_dir / MANIFEST).read_text("utf-8")))
+    except FileNotFoundError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise StoreMismatch(path, f"the store manifest is not one this version understands ({exc})") from exc
+
+
+def _check_compatible(path: Path, manifest: Manifest, model: str | None) -> None:
+    if manifest.format_version != FORMAT_VERSION:
+        raise StoreMismatch(path, f"store format {manifest.format_version}, this code reads format {FORMAT_VERSION}")
+    if manifest.tokenizer_version != TOKENIZER_VERSION:
+        raise StoreMismatch(path, f"BM25 tokenizer {manifest.tokenizer_version}, this code uses {TOKENIZER_VERSION}")
+    if model is not None and manifest.model != model:
+        raise StoreMismatch(path, f"the store was built with model {manifest.model!r}, this code uses {model!r}")
+
+
+def _verify_checksums(path: Path, gen_dir: Path, manifest: Manifest) -> None:
+    for name, expected in manifest.checksums.items():
+        if _sha256_file(gen_dir / name) != expected:
+            raise StoreCorrupt(path, f"{gen_dir.name}/{name} does not match its checksum")
+
+
+def _check_counts(path, manifest, passages, faiss_index, lexical, sentences, sentence_vectors) -> None:
+    counts = {"manifest": manifest.passage_count, "passages": len(passages),
+              "FAISS rows": faiss_index.ntotal, "BM25 documents": lexical.size}
+    if len(set(counts.values())) != 1:
+        raise StoreCorrupt(path, f"passage counts disagree: {counts}")
+    if faiss_index.d != manifest.dimension:
+        raise StoreMismatch(path, f"vectors have dimension {faiss_index.d}, manifest says {manifest.dimension}")
+    if len(sentences) != len(sentence_vectors) or len(sentences) != manifest.sentence_count:
+        raise StoreCorrupt(path, "sentence table and sentence vectors disagree")
+
+
+# ---------------------------------------------------------------- writing
+
+def publish(path: Path | str, contents: Contents) -> str:
+    """Write `contents` as a new generation and make it current. Caller holds the lock."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    previous = current_generation(path)
+    number = int(previous.split("-")[1]) + 1 if previous else 1
+    name = f"{GENERATION_PREFIX}{number:06d}-{secrets.token_hex(3)}"
+    temp = path / f"{TEMP_PREFIX}{name}"
+    temp.mkdir()
+    _write_generation(temp, contents)
+    _fsync_dir(temp)
+    os.replace(temp, path / name)
+    _fsync_dir(path)
+    _write_atomic(path / CURRENT, json.dumps({"generation": name}).encode())
+    return name
+
+
+def _write_generation(gen_dir: Path, contents: Contents) -> None:
+    lines = "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in contents.passages)
+    _write_file(gen_dir / PASSAGES, lines.encode("utf-8"))
+    index = faiss.IndexFlatIP(contents.dimension)
+    if len(contents.vectors):
+        index.add(np.ascontiguousarray(contents.vectors, dtype=np.float32))
+    _write_file(gen_dir / VECTORS, faiss.serialize_index(index).tobytes())
+    _write_npy(gen_dir / SENTENCES, contents.sentences.astype(np.int32))
+    _write_npy(gen_dir / SENTENCE_VECTORS, contents.sentence_vectors.astype(np.float32))
+    LexicalIndex.build([p.text for p in contents.passages]).save(gen_dir / BM25_DIR)
+    for child in (gen_dir / BM25_DIR).iterdir():
+        _fsync_file(child)
+    _fsync_dir(gen_dir / BM25_DIR)
+    checksums = {str(f.relative_to(gen_dir)).replace(os.sep, "/"): _sha256_file(f)
+                 for f in sorted(gen_dir.rglob("*")) if f.is_file()}
+    manifest = Manifest(format_version=FORMAT_VERSION, model=contents.model, dimension=contents.dimension,
+                        splitter_version=contents.splitter_version, tokenizer_version=TOKENIZER_VERSION,
+                        passage_count=len(contents.passages), sentence_count=len(contents.sentences),
+                        reports=contents.reports, checksums=checksums,
+                        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    # The manifest is written last: a generation without one was never finished.
+    _write_file(gen_dir / MANIFEST, json.dumps(manifest.to_json(), indent=1, ensure_ascii=False).encode())
+
+
+def save_source(path: Path, sha256: str, data: bytes) -> str:
+    """Keep the ingested file, content-addressed, so the store can be rebuilt from it."""
+    sources = Path(path) / SOURCES
+    sources.mkdir(parents=True, exist_ok=True)
+    target = sources / sha256
+    if not target.exists():
+        _write_atomic(target, data)
+    return f"{SOURCES}/{sha256}"
+
+
+def clean_leftovers(path: Path | str) -> list[str]:
+    """Remove unfinished and retired generations and unreferenced sources. Caller holds the lock."""
+    path = Path(path)
+    if not path.is_dir():
+        return []
+    current = current_generation(path)
+    generations = sorted(p.name for p in path.iterdir() if p.name.startswith(GENERATION_PREFIX))
+    keep = set(generations[-KEEP_GENERATIONS:]) | ({current} if current else set())
+    removed = []
+    for child in path.iterdir():
+        stale_gen = child.name.startswith(GENERATION_PREFIX) and child.name not in keep
+        if child.name.startswith(TEMP_PREFIX) or stale_gen:
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+            removed.append(child.name)
+    removed += _clean_sources(path, keep)
+    return removed
+
+
+def _clean_sources(path: Path, generations: set[str]) -> list[str]:
+    sources = path / SOURCES
+    if not sources.is_dir():
+        return []
+    referenced = set()
+    for gen in generations:
+        try:
+            manifest = json.loads((path / gen / MANIFEST).read_text("utf-8"))
+            referenced |= {r["source_file"] for r in manifest["reports"]}
+        except (OSError, ValueError, KeyError):
+            continue
+    removed = []
+    for source in sources.iterdir():
+        if f"{SOURCES}/{source.name}" not in referenced:
+            source.unlink(missing_ok=True)
+            removed.append(f"{SOURCES}/{source.name}")
+    return removed
+
+
+# ---------------------------------------------------------------- file helpers
+
+def _write_file(target: Path, data: bytes) -> None:
+    with open(target, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_npy(target: Path, array: np.ndarray) -> None:
+    with open(target, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    temp = target.with_name(f"{TEMP_PREFIX}{target.name}-{secrets.token_hex(3)}")
+    _write_file(temp, data)
+    os.replace(temp, target)
+    _fsync_dir(target.parent)
+
+
+def _fsync_file(target: Path) -> None:
+    with open(target, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name == "nt":  # Windows cannot open a directory for fsync; NTFS journals renames.
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256_file(target: Path) -> str:
+    digest = hashlib.sha256()
+    with open(target, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def empty_contents(model: str, dimension: int, splitter_version: int) -> Contents:
+    return Contents(passages=(), vectors=np.zeros((0, dimension), np.float32),
+                    sentences=np.zeros((0, 3), np.int32), sentence_vectors=np.zeros((0, dimension), np.float32),
+                    reports=(), model=model, dimension=dimension, splitter_version=splitter_version)
+
+
+def merge_contents(base: Contents, drop: Sequence[str], add: Sequence[Contents]) -> Contents:
+    """`base` without the reports named in `drop`, plus the reports in `add`, rows kept aligned."""
+    parts = [_without(base, set(drop)), *add]
+    passages = tuple(p for part in parts for p in part.passages)
+    offsets = np.cumsum([0] + [len(part.passages) for part in parts[:-1]])
+    sentences = [part.sentences + np.array([off, 0, 0], np.int32) for part, off in zip(parts, offsets)]
+    return Contents(
+        passages=passages,
+        vectors=np.vstack([part.vectors for part in parts]).astype(np.float32),
+        sentences=np.vstack(sentences).astype(np.int32),
+        sentence_vectors=np.vstack([part.sentence_vectors for part in parts]).astype(np.float32),
+        reports=tuple(r for part in parts for r in part.reports),
+        model=base.model, dimension=base.dimension, splitter_version=base.splitter_version)
+
+
+def _without(contents: Contents, drop: set[str]) -> Contents:
+    keep_rows = np.array([i for i, p in enumerate(contents.passages) if p.report not in drop], dtype=np.int64)
+    new_row = np.full(len(contents.passages), -1, dtype=np.int64)
+    new_row[keep_rows] = np.arange(len(keep_rows))
+    sent_mask = np.isin(contents.sentences[:, 0], keep_rows) if len(contents.sentences) else np.zeros(0, bool)
+    sentences = contents.sentences[sent_mask].copy()
+    if len(sentences):
+        sentences[:, 0] = new_row[sentences[:, 0]]
+    return Contents(
+        passages=tuple(contents.passages[i] for i in keep_rows),
+        vectors=contents.vectors[keep_rows] if len(keep_rows) else contents.vectors[:0],
+        sentences=sentences.astype(np.int32),
+        sentence_vectors=contents.sentence_vectors[sent_mask],
+        reports=tuple(r for r in contents.reports if r.report not in drop),
+        model=contents.model, dimension=contents.dimension, splitter_version=contents.splitter_version)

@@ -1,0 +1,60 @@
+"""Why a report could not be read. Each error names the file and the fix.
+
+`outcome` is the short per-file word the ingest command prints ("corrupt", ...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ReportError(Exception):
+    outcome = "failed"
+    fix = "check the file"
+
+    def __init__(self, path: Path | str, detail: str = "", fix: str | None = None):
+        self.path = Path(path)
+        self.detail = detail
+        if fix is not None:
+            self.fix = fix
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"{self.path.name}: {self.outcome}{detail}. Fix: {self.fix}."
+
+
+class UnsupportedType(ReportError):
+    outcome = "unsupported type"
+    fix = "give a PDF or a UTF-8 text extract (.txt)"
+
+
+class NeedsPassword(ReportError):
+    outcome = "needs password"
+    fix = "re-run with --password PASSWORD"
+
+
+class NoTextLayer(ReportError):
+    outcome = "no text layer (scanned? needs OCR)"
+    fix = "run OCR on the PDF (e.g. ocrmypdf) or ingest a text extract instead"
+
+
+class Corrupt(ReportError):
+    outcome = "corrupt"
+    fix = "re-download or re-export the file; a repaired copy (e.g. via `qpdf`) may work"
+
+
+class TooLarge(ReportError):
+    outcome = "too large"
+    fix = "split the file or raise the limit with --max-mb / --max-pages"
+
+
+class TimedOut(ReportError):
+    outcome = "timed out"
+    fix = "the file may be malformed; re-export it, or raise the limit with --timeout"
+
+
+class EmptyReport(ReportError):
+    outcome = "no text"
+    fix = "the file holds no quotable text; check that it is the right file"

@@ -1,0 +1,74 @@
+"""Turn a report file into a Document, choosing the reader by the file's content."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import EmptyReport, TooLarge, UnsupportedType
+from .records import Document
+from .text_reader import decode_text, guess_title_and_year, read_text_pages
+
+PDF_MAGIC = b"%PDF-"
+# Real PDFs may carry junk before the header; readers accept it within the first KiB.
+PDF_MAGIC_WINDOW = 1024
+DEFAULT_MAX_MB = 100
+TEXT_SUFFIXES = (".txt", ".text", ".md")
+PDF_SUFFIXES = (".pdf",)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    passwords: tuple[str, ...] = ()
+    max_mb: float = DEFAULT_MAX_MB
+    timeout_s: float = 120.0
+    memory_mb: int = 2048
+    max_pages: int = 2000
+    title: str | None = None
+    year: int | None = None
+
+
+def sniff(path: Path, head: bytes) -> str:
+    """'pdf' or 'text', judged by content, never by the file name."""
+    if PDF_MAGIC in head[:PDF_MAGIC_WINDOW]:
+        return "pdf"
+    if b"\x00" in head or not head.strip():
+        raise UnsupportedType(path, "empty file" if not head.strip() else "binary content")
+    probe = head.lstrip().lower()
+    if probe.startswith((b"<!doctype html", b"<html", b"<?xml", b"{\\rtf", b"pk\x03\x04")):
+        raise UnsupportedType(path, "looks like HTML/XML/RTF/ZIP, not a report")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A cut multi-byte character at the end of the sniffed window is fine.
+        if exc.start < len(head) - 4:
+            raise UnsupportedType(path, "neither a PDF nor UTF-8 text") from exc
+    return "text"
+
+
+def read_report(path: Path, options: ReadOptions = ReadOptions(), *, name: str | None = None) -> Document:
+    """Read one report file. `name` is its stable name in the store (default: file name)."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > options.max_mb * 1024 * 1024:
+        raise TooLarge(path, f"{size / 1024 / 1024:.0f} MB > {options.max_mb:g} MB")
+    data = path.read_bytes()
+    kind = sniff(path, data[:4096])
+    report = name or path.name
+    digest = hashlib.sha256(data).hexdigest()
+    if kind == "pdf":
+        from .pdf_reader import read_pdf  # pypdf is imported only when a PDF comes
+
+        return read_pdf(path, data, options, report=report, sha256=digest)
+    return _read_text(path, data, options, report=report, sha256=digest)
+
+
+def _read_text(path: Path, data: bytes, options: ReadOptions, *, report: str, sha256: str) -> Document:
+    text = decode_text(path, data)
+    pages = tuple(read_text_pages(text))
+    if not any(p.text.strip() for p in pages):
+        raise EmptyReport(path)
+    title, year = guess_title_and_year(text)
+    return Document(report=report, title=options.title or title or Path(report).stem,
+                    year=options.year or year, sha256=sha256, pages=pages)

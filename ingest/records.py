@@ -1,0 +1,75 @@
+"""The records that flow from a report file to the index: Document → Page → Passage.
+
+They are small frozen dataclasses so that every module downstream (index, app) sees
+the same fields, and page references stay fields rather than text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What a section heading says: the title and, where named, who presented it."""
+
+    section: str | None
+    speaker: str | None = None
+    organisation: str | None = None
+    # The heading as printed (title and presenter lines), quotable as a passage of its own:
+    # it is where "who presented ...?" is answered.
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a report as a reader found it.
+
+    `number` is the 1-based physical page (None before the first page marker of an
+    extract); `label` is the page as printed. `heading` is set when a new section
+    starts on this page (an extract's presentation title, a PDF outline entry).
+    """
+
+    number: int | None
+    label: str | None
+    text: str
+    heading: Heading | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A whole report: its stable name, bibliographic data and pages."""
+
+    report: str
+    title: str
+    year: int | None
+    sha256: str
+    pages: tuple[Page, ...]
+    kind: str = "text"  # "text" or "pdf"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One quotable passage with everything a citation needs."""
+
+    id: str
+    report: str
+    title: str
+    year: int | None
+    text: str
+    page: int | None
+    page_end: int | None
+    page_label: str | None
+    page_end_label: str | None
+    section: str | None
+    speaker: str | None
+    organisation: str | None
+    part: str | None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Passage":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})

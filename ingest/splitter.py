@@ -1,0 +1,217 @@
+"""Split a report's pages into quotable passages.
+
+A passage is one bullet or paragraph (a short list stays whole), at most about
+MAX_WORDS words, and never crosses a section. It crosses a page only when a sentence
+runs on over the page break, and then it records both pages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .records import Document, Heading, Page, Passage
+from .text import (BULLET, NUMBERED, is_heading_like, is_list_item, sentence_spans,
+                   strip_emphasis, word_count)
+
+MAX_WORDS = 120
+# Changing how text is split changes every passage: the store records this and
+# rebuilds rather than mixing passages cut two ways.
+SPLITTER_VERSION = 3
+PART_LABEL = re.compile(r"^highlights of the (presentation|discussion)s?\b", re.IGNORECASE)
+ACTIONS_LABEL = re.compile(r"\bactions?\b", re.IGNORECASE)
+SUB_ITEM = re.compile(r"^\s+[-*•]\s+")
+
+
+@dataclass
+class Block:
+    """A run of text being assembled into a passage."""
+
+    kind: str  # "title" (a section heading as printed), "paragraph", "bullet", "numbered", "heading"
+    lines: list[str]
+    page: Page
+    last_page: Page
+    heading: Heading | None
+    part: str | None
+    items: int = 1
+
+    @property
+    def text(self) -> str:
+        joined_by_lines = self.kind in ("numbered", "bullet", "title")
+        return "\n".join(self.lines) if joined_by_lines else " ".join(self.lines)
+
+
+@dataclass
+class _State:
+    heading: Heading | None = None
+    part: str | None = None
+    # True while the section comes from a heading line in the page text rather than
+    # from the reader (extract title, PDF outline): such lines then name the section.
+    heading_from_text: bool = True
+    blocks: list[Block] = field(default_factory=list)
+
+
+def split_document(doc: Document, *, max_words: int = MAX_WORDS) -> list[Passage]:
+    blocks = _merge_related(_blocks(doc.pages))
+    passages: list[Passage] = []
+    counters: dict[str, int] = {}
+    for block in blocks:
+        for text in _limit_length(block, max_words):
+            passages.append(_passage(doc, block, text, counters))
+    return passages
+
+
+def _blocks(pages: tuple[Page, ...]) -> list[Block]:
+    state = _State()
+    for page in pages:
+        if page.heading is not None:
+            state.heading, state.part, state.heading_from_text = page.heading, None, False
+            if page.heading.text:
+                _start(state, page, "title", page.heading.text)
+        current: Block | None = None
+        for raw in page.text.split("\n"):
+            current = _feed_line(state, page, current, raw)
+    return state.blocks
+
+
+def _feed_line(state: _State, page: Page, current: Block | None, raw: str) -> Block | None:
+    """Add one line of page text; return the block that the next line may extend."""
+    line = strip_emphasis(raw.rstrip())
+    if not line.strip():
+        return None
+    if current is not None and current.kind in ("bullet", "numbered") and SUB_ITEM.match(raw):
+        current.lines.append("- " + BULLET.sub("", line))
+        return current
+    if BULLET.match(line):
+        return _start(state, page, "bullet", BULLET.sub("", line))
+    if NUMBERED.match(line):
+        if current is not None and current.kind == "numbered":
+            current.lines.append(line.strip())
+            current.items += 1
+            return current
+        return _start(state, page, "numbered", line.strip())
+    if current is not None and current.kind == "paragraph":
+        _append_wrapped(current, line.strip())
+        return current
+    if is_heading_like(line):
+        return _heading_line(state, page, line.strip())
+    return _start(state, page, "paragraph", line.strip())
+
+
+def _heading_line(state: _State, page: Page, line: str) -> None:
+    part = PART_LABEL.match(line)
+    if part:
+        state.part = part.group(1).lower()
+        return None
+    if ACTIONS_LABEL.search(line):
+        state.part = "actions"
+    elif state.heading_from_text:
+        state.heading = Heading(section=line)
+    _start(state, page, "heading", line)
+    return None
+
+
+def _start(state: _State, page: Page, kind: str, line: str) -> Block:
+    block = Block(kind=kind, lines=[line], page=page, last_page=page,
+                  heading=state.heading, part=state.part)
+    state.blocks.append(block)
+    return block
+
+
+def _append_wrapped(block: Block, line: str) -> None:
+    # A line broken after a hyphen ("traf-" / "ficking") is one word again.
+    previous = block.lines[-1]
+    if previous.endswith("-") and line[:1].islower() and not previous.endswith(" -"):
+        block.lines[-1] = previous[:-1] + line
+    else:
+        block.lines.append(line)
+
+
+def _merge_related(blocks: list[Block]) -> list[Block]:
+    """Join what belongs together: continued sentences, Q&A pairs, list lead-ins."""
+    merged: list[Block] = []
+    for block in blocks:
+        previous = merged[-1] if merged else None
+        if previous is not None and _continues(previous, block):
+            _join(previous, block, sep=" ")
+        elif previous is not None and _answers(previous, block):
+            _join(previous, block, sep="\n")
+            previous.kind = "qa"
+        elif previous is not None and _introduces(previous, block):
+            previous.lines = [previous.text, *block.lines]
+            previous.kind, previous.items, previous.last_page = block.kind, block.items, block.last_page
+        else:
+            merged.append(block)
+    return [b for b in merged if b.kind != "heading"]
+
+
+def _continues(previous: Block, block: Block) -> bool:
+    """A paragraph that starts in lower case finishes the sentence before it."""
+    return (block.kind == "paragraph" and block.lines[0][:1].islower()
+            and previous.kind not in ("heading", "title") and previous.heading is block.heading)
+
+
+def _answers(previous: Block, block: Block) -> bool:
+    return (previous.kind == "paragraph" and previous.text.startswith("Question:")
+            and block.kind == "paragraph" and block.text.startswith("Answer:"))
+
+
+def _introduces(previous: Block, block: Block) -> bool:
+    """A heading or a line ending in ':' right before a numbered list is its lead-in."""
+    lead_in = previous.kind == "heading" or (previous.kind == "paragraph" and previous.text.endswith(":"))
+    return lead_in and block.kind == "numbered" and previous.heading is block.heading
+
+
+def _join(previous: Block, block: Block, *, sep: str) -> None:
+    previous.lines = [previous.text + sep + block.text]
+    previous.last_page = block.last_page
+
+
+def _limit_length(block: Block, max_words: int) -> list[str]:
+    """Split an over-long block at list items, then at sentence ends."""
+    text = block.text
+    if word_count(text) <= max_words:
+        return [text]
+    units = block.lines if len(block.lines) > 1 else [text[a:b] for a, b in sentence_spans(text)]
+    sep = "\n" if len(block.lines) > 1 else " "
+    chunks: list[str] = []
+    for unit in units:
+        if chunks and word_count(chunks[-1] + sep + unit) <= max_words:
+            chunks[-1] = chunks[-1] + sep + unit
+        else:
+            chunks.extend(_hard_wrap(unit, max_words))
+    return chunks
+
+
+def _hard_wrap(text: str, max_words: int) -> list[str]:
+    """Last resort for a single sentence longer than the limit (tables, run-on text)."""
+    words = text.split(" ")
+    if word_count(text) <= max_words:
+        return [text]
+    return [" ".join(words[i:i + max_words]) for i in range(0, len(words), max_words)]
+
+
+def _passage(doc: Document, block: Block, text: str, counters: dict[str, int]) -> Passage:
+    heading = block.heading or Heading(section=None)
+    first, last = block.page, block.last_page
+    key = f"p{first.number}" if first.number is not None else "intro"
+    counters[key] = counters.get(key, 0) + 1
+    return Passage(
+        id=f"{_slug(doc.report)}:{key}:{counters[key]}",
+        report=doc.report,
+        title=doc.title,
+        year=doc.year,
+        text=text,
+        page=first.number,
+        page_end=last.number if first.number is not None else None,
+        page_label=first.label,
+        page_end_label=last.label if first.number is not None else None,
+        section=heading.section,
+        speaker=heading.speaker,
+        organisation=heading.organisation,
+        part=block.part,
+    )
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9.]+", "-", name.lower()).strip("-.")

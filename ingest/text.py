@@ -1,0 +1,88 @@
+"""Small text helpers shared by the readers, the splitter and the quote finder."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+BULLET = re.compile(r"^\s*[-*•▪●◦‣]\s+")
+NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+")
+# Markdown emphasis in extracts (*qark*, **KUKËSI QARK**): the words are the quote, not the stars.
+EMPHASIS = re.compile(r"(\*{1,3}|_{2})(?=\S)(.+?)(?<=\S)\1")
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9À-Ý])")
+# Abbreviations that end in a period but do not end a sentence.
+ABBREVIATIONS = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "e.g.", "i.e.", "etc.", "vs.", "No.", "St.")
+WORD = re.compile(r"\w+", re.UNICODE)
+MAX_HEADING_WORDS = 30
+
+
+def strip_emphasis(text: str) -> str:
+    # Repeat for nested emphasis such as "**bold *italic***".
+    while True:
+        stripped = EMPHASIS.sub(r"\2", text)
+        if stripped == text:
+            return text
+        text = stripped
+
+
+def word_count(text: str) -> int:
+    return len(WORD.findall(text))
+
+
+def is_list_item(line: str) -> bool:
+    return bool(BULLET.match(line) or NUMBERED.match(line))
+
+
+def is_heading_like(line: str) -> bool:
+    """A short standalone line that names something rather than saying something."""
+    line = line.strip()
+    if not line or is_list_item(line) or line[0].islower():
+        return False
+    if line[-1] in ".!?;,":
+        return False
+    return word_count(line) <= MAX_HEADING_WORDS
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences (and list lines) of `text`.
+
+    Every span is an exact slice of `text`, so a quote built from spans is always a
+    substring of the passage.
+    """
+    spans: list[tuple[int, int]] = []
+    for line_start, line in _lines_with_offsets(text):
+        start = 0
+        for match in SENTENCE_END.finditer(line):
+            if line[: match.start()].endswith(ABBREVIATIONS):
+                continue
+            _add_span(spans, line, line_start, start, match.start())
+            start = match.end()
+        _add_span(spans, line, line_start, start, len(line))
+    return spans
+
+
+def _lines_with_offsets(text: str):
+    offset = 0
+    for line in text.split("\n"):
+        yield offset, line
+        offset += len(line) + 1
+
+
+def _add_span(spans: list, line: str, line_start: int, start: int, end: int) -> None:
+    piece = line[start:end]
+    stripped = piece.strip()
+    if not stripped:
+        return
+    left = start + (len(piece) - len(piece.lstrip()))
+    spans.append((line_start + left, line_start + left + len(stripped)))
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, for matching Kukës with Kukes."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalise_for_match(text: str) -> str:
+    """How the evaluation compares evidence: case-folded, `*`/`_` removed, spaces collapsed."""
+    return " ".join(text.replace("*", "").replace("_", "").casefold().split())
