@@ -55,6 +55,10 @@ def _index_dir(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    # Report text is UTF-8 (Kukës, “quotes”); a Windows console may default to cp1252.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
     args = build_parser().parse_args(argv)
     index_dir = args.index_dir or default_index_dir()
     try:

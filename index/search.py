@@ -103,7 +103,7 @@ class Searcher:
         order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]][:k]
         hits = tuple(self._hit(rank, row, fused[row], dense[row], query, sentence_scores)
                      for rank, row in enumerate(order, start=1))
-        answered = bool(hits) and max(dense[order[0]], best_sentence[order[0]]) >= ANSWER_THRESHOLD
+        answered = bool(hits) and bool(max(dense[order[0]], best_sentence[order[0]]) >= ANSWER_THRESHOLD)
         return Answer(question, answered, hits, query, filters)
 
     def _dense_scores(self, q: np.ndarray) -> np.ndarray:

@@ -21,6 +21,9 @@ SPLITTER_VERSION = 3
 PART_LABEL = re.compile(r"^highlights of the (presentation|discussion)s?\b", re.IGNORECASE)
 ACTIONS_LABEL = re.compile(r"\bactions?\b", re.IGNORECASE)
 SUB_ITEM = re.compile(r"^\s+[-*•]\s+")
+SENTENCE_CLOSERS = (".", "!", "?", ":", ";", "\"", "”", "’", ")")
+# A line ending in one of these words continues on the next line: it is no heading.
+RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as that which who whose".split())
 
 
 @dataclass
@@ -69,12 +72,14 @@ def _blocks(pages: tuple[Page, ...]) -> list[Block]:
             if page.heading.text:
                 _start(state, page, "title", page.heading.text)
         current: Block | None = None
-        for raw in page.text.split("\n"):
-            current = _feed_line(state, page, current, raw)
+        lines = page.text.split("\n")
+        last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+        for i, raw in enumerate(lines):
+            current = _feed_line(state, page, current, raw, ends_page=i == last)
     return state.blocks
 
 
-def _feed_line(state: _State, page: Page, current: Block | None, raw: str) -> Block | None:
+def _feed_line(state: _State, page: Page, current: Block | None, raw: str, *, ends_page: bool) -> Block | None:
     """Add one line of page text; return the block that the next line may extend."""
     line = strip_emphasis(raw.rstrip())
     if not line.strip():
@@ -93,9 +98,15 @@ def _feed_line(state: _State, page: Page, current: Block | None, raw: str) -> Bl
     if current is not None and current.kind == "paragraph":
         _append_wrapped(current, line.strip())
         return current
-    if is_heading_like(line):
+    if is_heading_like(line) and not _runs_on(line, ends_page):
         return _heading_line(state, page, line.strip())
     return _start(state, page, "paragraph", line.strip())
+
+
+def _runs_on(line: str, ends_page: bool) -> bool:
+    """A short line that is really the start of a sentence: it ends a page or a function word."""
+    last_word = line.split()[-1].casefold() if line.split() else ""
+    return ends_page or last_word in RUN_ON_WORDS
 
 
 def _heading_line(state: _State, page: Page, line: str) -> None:
@@ -146,9 +157,13 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
 
 
 def _continues(previous: Block, block: Block) -> bool:
-    """A paragraph that starts in lower case finishes the sentence before it."""
-    return (block.kind == "paragraph" and block.lines[0][:1].islower()
-            and previous.kind not in ("heading", "title") and previous.heading is block.heading)
+    """A paragraph that finishes the sentence before it: it starts in lower case, or it
+    opens a page after one that stopped mid-sentence."""
+    if block.kind != "paragraph" or previous.kind in ("heading", "title") or previous.heading is not block.heading:
+        return False
+    next_page = block.page is not previous.last_page
+    unfinished = not previous.text.rstrip().endswith(SENTENCE_CLOSERS)
+    return block.lines[0][:1].islower() or (next_page and unfinished)
 
 
 def _answers(previous: Block, block: Block) -> bool:

@@ -12,6 +12,7 @@ EMPHASIS = re.compile(r"(\*{1,3}|_{2})(?=\S)(.+?)(?<=\S)\1")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9À-Ý])")
 # Abbreviations that end in a period but do not end a sentence.
 ABBREVIATIONS = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "e.g.", "i.e.", "etc.", "vs.", "No.", "St.")
+LIST_NUMBER = re.compile(r"\d{1,2}[.)]")
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_HEADING_WORDS = 30
 
@@ -53,7 +54,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for line_start, line in _lines_with_offsets(text):
         start = 0
         for match in SENTENCE_END.finditer(line):
-            if line[: match.start()].endswith(ABBREVIATIONS):
+            before = line[start: match.start()]
+            if before.endswith(ABBREVIATIONS) or LIST_NUMBER.fullmatch(before.strip()):
                 continue
             _add_span(spans, line, line_start, start, match.start())
             start = match.end()

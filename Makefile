@@ -1,0 +1,38 @@
+# One command to set up and start the app, one to set up and run the tests.
+#   make run    → virtual environment, requirements, index of corpus/ (if none yet), app on http://localhost:8501
+#   make test   → the same set-up, then the whole test suite (browser tests need Debian's chromium)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.requirements-installed
+export HF_HUB_OFFLINE := 1
+export HF_HUB_DISABLE_PROGRESS_BARS := 1
+export TRANSFORMERS_VERBOSITY := error
+
+.PHONY: setup index run test eval bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	touch $@
+
+index: setup
+	$(BIN)/python -m ingest
+
+run: setup
+	test -f store/CURRENT || $(BIN)/python -m ingest
+	$(BIN)/python -m streamlit run app.py
+
+test: setup
+	./scripts/ensure-chromium
+	$(BIN)/python -m pytest
+
+eval: setup
+	test -f store/CURRENT || $(BIN)/python -m ingest
+	$(BIN)/python -m index eval tests/data/dev_questions.jsonl tests/data/dev_noanswer.jsonl
+
+clean:
+	rm -rf store test-artifacts .pytest_cache

@@ -1,0 +1,59 @@
+"""The chat page's logic, driven by Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from index.settings import INDEX_DIR_ENV
+
+from .conftest import ROOT
+
+APP = str(ROOT / "app.py")
+TIMEOUT = 180
+
+
+def shown_text(markdown: str) -> str:
+    """What a reader sees of escaped Markdown."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+@pytest.fixture
+def app_on(monkeypatch):
+    def start(index_dir: Path) -> AppTest:
+        monkeypatch.setenv(INDEX_DIR_ENV, str(index_dir))
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        return at.run()
+    return start
+
+
+def test_no_store_shows_the_command_that_builds_it(app_on, tmp_path: Path):
+    at = app_on(tmp_path / "empty")
+    assert not at.exception
+    [info] = at.info
+    assert "python -m ingest" in info.value
+    assert len(at.chat_input) == 0
+
+
+def test_question_gives_cited_passages_with_pages(app_on, real_store: Path):
+    at = app_on(real_store)
+    at.chat_input[0].set_value("How many flyers were distributed?").run()
+    assert not at.exception
+    captions = [shown_text(c.value) for c in at.caption]
+    assert any("p. 23" in c and "Ms. Aida Orgocka" in c for c in captions), captions
+    first_copy = at.code[0].value
+    assert first_copy == ("“An awareness raising campaign distributed 1,500 flyers and 150 posters with "
+                          "anti-trafficking messages.” — 2006 CAAHT Annual Conference Report, p. 23, "
+                          "presentation by Ms. Aida Orgocka (Christian Children's Fund, Albania)")
+
+
+def test_history_keeps_earlier_questions(app_on, real_store: Path):
+    at = app_on(real_store)
+    at.chat_input[0].set_value("How many flyers were distributed?").run()
+    at.chat_input[0].set_value("Should anti-trafficking police be trained?").run()
+    assert [a.question for a in at.session_state.history] == [
+        "How many flyers were distributed?", "Should anti-trafficking police be trained?"]
+    assert len(at.chat_message) == 4

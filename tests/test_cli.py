@@ -1,0 +1,60 @@
+"""The command-line contract of `python -m index` with the real packaged model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import ROOT
+
+HIT_FIELDS = {"rank": int, "score": float, "id": str, "text": str, "quote": str, "report": str, "title": str,
+              "page": (int, type(None)), "page_end": (int, type(None)), "page_label": (str, type(None)),
+              "section": (str, type(None)), "speaker": (str, type(None)),
+              "organisation": (str, type(None)), "part": (str, type(None))}
+
+
+def run_index(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "index", *args], cwd=ROOT, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_ask_json_contract_for_questions_on_stdin(real_store: Path):
+    questions = "How many flyers were distributed?\n\nHow do I bake sourdough bread?\n"
+    result = run_index("ask", "--index-dir", str(real_store), "--json", "-k", "3", stdin=questions)
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(a["question"], a["answered"], len(a["hits"])) for a in answers] == [
+        ("How many flyers were distributed?", True, 3), ("How do I bake sourdough bread?", False, 3)]
+    for answer in answers:
+        assert set(answer) == {"question", "answered", "hits"}
+        for rank, hit in enumerate(answer["hits"], start=1):
+            assert set(hit) == set(HIT_FIELDS)
+            assert all(isinstance(hit[name], kind) for name, kind in HIT_FIELDS.items()), hit
+            assert hit["rank"] == rank and hit["quote"] in hit["text"]
+    top = answers[0]["hits"][0]
+    assert (top["page"], top["page_end"], top["page_label"], top["speaker"], top["part"]) == \
+        (23, 23, "23", "Ms. Aida Orgocka", "presentation")
+    assert "1,500 flyers and 150 posters" in top["quote"]
+
+
+def test_ask_readable_output_cites_the_page(real_store: Path):
+    result = run_index("ask", "--index-dir", str(real_store), "-k", "1", "How many flyers were distributed?")
+    assert result.returncode == 0, result.stderr
+    assert "2006 CAAHT Annual Conference Report, p. 23, presentation by Ms. Aida Orgocka" in result.stdout
+
+
+def test_stats_json(real_store: Path):
+    result = run_index("stats", "--index-dir", str(real_store), "--json")
+    assert json.loads(result.stdout) == {"passages": 70, "reports": [
+        {"report": "caaht-2006-kukes-extract.txt", "passages": 70}]}
+
+
+def test_missing_store_is_a_clear_error(tmp_path: Path):
+    result = run_index("stats", "--index-dir", str(tmp_path / "none"), "--json")
+    assert result.returncode == 2
+    assert "no index has been built here yet" in result.stderr and "python -m ingest" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,165 @@
+"""The splitter on the real CAAHT extract and on tiny inline texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.readers import read_report
+from ingest.records import Heading, Passage
+from ingest.splitter import MAX_WORDS, split_document
+from ingest.text import sentence_spans, word_count
+from ingest.text_reader import parse_heading, read_text_pages
+
+from .conftest import CORPUS_FILE
+
+TITLE = "2006 CAAHT Annual Conference Report"
+REPORT = "caaht-2006-kukes-extract.txt"
+
+
+@pytest.fixture(scope="module")
+def passages() -> list[Passage]:
+    return split_document(read_report(CORPUS_FILE))
+
+
+def find(passages: list[Passage], start: str) -> Passage:
+    matches = [p for p in passages if p.text.startswith(start)]
+    assert len(matches) == 1, f"{len(matches)} passages start with {start!r}"
+    return matches[0]
+
+
+def test_flyers_passage_is_page_23_presentation_by_aida_orgocka(passages):
+    assert find(passages, "An awareness raising campaign") == Passage(
+        id="caaht-2006-kukes-extract.txt:p23:6",
+        report=REPORT, title=TITLE, year=2006,
+        text="An awareness raising campaign distributed 1,500 flyers and 150 posters with anti-trafficking messages.",
+        page=23, page_end=23, page_label="23", page_end_label="23",
+        section="School-based prevention activities",
+        speaker="Ms. Aida Orgocka", organisation="Christian Children's Fund, Albania",
+        part="presentation")
+
+
+@pytest.mark.parametrize(
+    "start, page, section, speaker, organisation, part",
+    [
+        ("The qark of Kukes is a major transit location", 38,
+         "Recent developments in the work of the Regional Committee in the Fight Against Trafficking in Human Beings",
+         "Mr. Azem Tema", "Kukes—Prefect's Office (Technical Secretariat)", "presentation"),
+        ("The Regional Anti-Trafficking Committees are very useful", 38,
+         "Recent developments in the work of the Regional Committee in the Fight Against Trafficking in Human Beings",
+         "Mr. Azem Tema", "Kukes—Prefect's Office (Technical Secretariat)", "discussion"),
+        ("So far, the interest of the community towards children", 40,
+         "Objectives and current activities of the municipality child protection structures",
+         "Ms. Klodiana Pacara", "Kukes Municipality Child Protection Unit", "discussion"),
+        ("They created training with student governments", 20,
+         "Building capacity of local government structures to provide effective prevention and protection "
+         "services for women at risk", "Ms. Enkelejda Cenaj", "VMA-Kukes", "presentation"),
+        ("The AFCR representative gave participants", 18,
+         "Mediation and conflict resolution techniques to decrease stigmatization and improve reintegration "
+         "of victims of trafficking", "Mr. Oltion Kadaifciu", "Albanian Foundation for Conflict Resolution",
+         "discussion"),
+        ("Train anti-trafficking police.", 69, "All actions from Qark Discussions — Qark Group: Diber and Kukes",
+         None, None, "actions"),
+        ("Five chosen actions:", 48, "Identifying Actions in Qark Groups — Qarqe: Diber and Kukes",
+         None, None, "actions"),
+    ],
+    ids=["transit-p38", "saviours-p38", "community-p40", "student-gov-p20", "afcr-p18", "train-police-p69",
+         "five-actions-p48"],
+)
+def test_citation_fields_of_passages(passages, start, page, section, speaker, organisation, part):
+    p = find(passages, start)
+    assert (p.page, p.page_label, p.section, p.speaker, p.organisation, p.part) == \
+        (page, str(page), section, speaker, organisation, part)
+
+
+def test_introduction_has_no_page(passages):
+    intro = [p for p in passages if p.page is None]
+    assert [p.text[:40] for p in intro] == [
+        "Extracts of Presentations and Recommenda",
+        "This document extracts key data for Kukë",
+    ]
+    assert all(p.page_end is None and p.page_label is None and p.part is None for p in intro)
+
+
+def test_no_passage_crosses_a_page_or_exceeds_the_word_limit(passages):
+    assert all(p.page == p.page_end for p in passages)
+    assert max(word_count(p.text) for p in passages) <= MAX_WORDS
+
+
+def test_markup_is_removed_and_lines_rejoined(passages):
+    assert not any("*" in p.text for p in passages)
+    rejoined = find(passages, "The precise identification of target groups")
+    assert "combating trafficking of human beings. Therefore, drafting" in rejoined.text
+
+
+def test_question_and_answer_stay_together(passages):
+    qa = find(passages, "Question: What made you successful")
+    assert "\nAnswer: The particularity of this project" in qa.text
+
+
+def test_presenter_line_is_its_own_passage(passages):
+    heading = find(passages, "Recent developments in the work")
+    assert heading.text.endswith("— Mr. Azem Tema") and heading.part is None and heading.page == 38
+
+
+def test_ids_are_unique_and_stable(passages):
+    again = split_document(read_report(CORPUS_FILE))
+    assert len({p.id for p in passages}) == len(passages)
+    assert [p.id for p in again] == [p.id for p in passages]
+
+
+def test_form_feed_pages(tmp_path: Path):
+    path = tmp_path / "ff.txt"
+    path.write_text("First page paragraph.\n\fSecond page text here.\n\nAnother one.\n\f\fFourth page.", "utf-8")
+    got = [(p.page, p.page_label, p.text) for p in split_document(read_report(path))]
+    assert got == [(1, "1", "First page paragraph."), (2, "2", "Second page text here."),
+                   (2, "2", "Another one."), (4, "4", "Fourth page.")]
+
+
+def test_sentence_split_over_a_page_break_is_one_passage_with_a_range(tmp_path: Path):
+    path = tmp_path / "ff.txt"
+    path.write_text("The shelter hosted women from\n\fKukes and Has. Then it closed.", "utf-8")
+    [p] = split_document(read_report(path))
+    assert (p.text, p.page, p.page_end) == ("The shelter hosted women from Kukes and Has. Then it closed.", 1, 2)
+
+
+def test_long_paragraph_is_cut_at_sentences(tmp_path: Path):
+    sentence = "Victims were referred to the shelter by the police in the region. "
+    path = tmp_path / "long.txt"
+    path.write_text(sentence * 30, "utf-8")
+    parts = split_document(read_report(path))
+    assert len(parts) > 1
+    assert all(word_count(p.text) <= MAX_WORDS and p.text.endswith("region.") for p in parts)
+
+
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        (["Title", "Org Name — Mr. A B"], Heading("Title", "Mr. A B", "Org Name", "Title\nOrg Name — Mr. A B")),
+        (["Some title — Ms. C D, Org"], Heading("Some title", "Ms. C D", "Org", "Some title — Ms. C D, Org")),
+        (["Actions", "Qark Group: X"], Heading("Actions — Qark Group: X", None, None, "Actions\nQark Group: X")),
+    ],
+    ids=["org-then-speaker", "title-then-speaker-with-org", "no-speaker"],
+)
+def test_parse_heading(lines, expected):
+    assert parse_heading(lines) == expected
+
+
+def test_marker_on_title_line_is_removed_from_heading():
+    pages = read_text_pages("Intro title\n\nText.\n\nA title\nUnit — Ms. X Y (2001 AC Report, page 7)\n\n- Point.\n")
+    assert [(p.number, p.heading.section if p.heading else None) for p in pages] == [(None, "Intro title"),
+                                                                                      (7, "A title")]
+
+
+@pytest.mark.parametrize(
+    "text, sentences",
+    [
+        ("One. Two three. Four?", ["One.", "Two three.", "Four?"]),
+        ("Mr. Tema spoke. It ended.", ["Mr. Tema spoke.", "It ended."]),
+        ("Lead in:\n1. First.\n2. Second.", ["Lead in:", "1. First.", "2. Second."]),
+    ],
+    ids=["plain", "abbreviation", "list-lines"],
+)
+def test_sentence_spans_are_exact_slices(text, sentences):
+    assert [text[a:b] for a, b in sentence_spans(text)] == sentences
