@@ -34,6 +34,9 @@ class Page:
     label: str | None
     text: str
     heading: Heading | None = None
+    # Titles of the PDF outline entries that start on this page, in order: a heading line
+    # in the text that matches one of them starts that section.
+    outline: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ SPLITTER_VERSION = 3
 PART_LABEL = re.compile(r"^highlights of the (presentation|discussion)s?\b", re.IGNORECASE)
 ACTIONS_LABEL = re.compile(r"\bactions?\b", re.IGNORECASE)
 SUB_ITEM = re.compile(r"^\s+[-*•]\s+")
+MAX_TEXT_HEADING_WORDS = 12
+SECTION_NUMBER = re.compile(r"^\s*(\d+(\.\d+)*|[IVXLC]+)[.)]?\s+")
 SENTENCE_CLOSERS = (".", "!", "?", ":", ";", "\"", "”", "’", ")")
 # A line ending in one of these words continues on the next line: it is no heading.
 RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as that which who whose".split())
@@ -109,14 +111,30 @@ def _runs_on(line: str, ends_page: bool) -> bool:
     return ends_page or last_word in RUN_ON_WORDS
 
 
+def _outline_title(page: Page, line: str) -> str | None:
+    """The outline entry this heading line prints ("2.1 Bar" prints "Bar"), if any."""
+    bare = SECTION_NUMBER.sub("", line).casefold()
+    return next((t for t in page.outline if t.casefold() in (bare, line.casefold())), None)
+
+
+def _names_a_section(line: str) -> bool:
+    """In a PDF's text, a short line of mostly words (not "27%", not a table cell) names a section."""
+    words = line.split()
+    letters = sum(c.isalpha() for c in line)
+    return 2 <= len(words) <= MAX_TEXT_HEADING_WORDS and letters >= 0.6 * len(line.replace(" ", ""))
+
+
 def _heading_line(state: _State, page: Page, line: str) -> None:
     part = PART_LABEL.match(line)
     if part:
         state.part = part.group(1).lower()
         return None
+    title = _outline_title(page, line)
+    if title is not None:
+        state.heading = Heading(section=title)
     if ACTIONS_LABEL.search(line):
         state.part = "actions"
-    elif state.heading_from_text:
+    elif title is None and state.heading_from_text and _names_a_section(line):
         state.heading = Heading(section=line)
     _start(state, page, "heading", line)
     return None
@@ -200,10 +218,13 @@ def _limit_length(block: Block, max_words: int) -> list[str]:
 
 def _hard_wrap(text: str, max_words: int) -> list[str]:
     """Last resort for a single sentence longer than the limit (tables, run-on text)."""
-    words = text.split(" ")
-    if word_count(text) <= max_words:
-        return [text]
-    return [" ".join(words[i:i + max_words]) for i in range(0, len(words), max_words)]
+    chunks: list[str] = []
+    for token in text.split(" "):
+        if chunks and word_count(chunks[-1] + " " + token) <= max_words:
+            chunks[-1] += " " + token
+        else:
+            chunks.append(token)
+    return chunks
 
 
 def _passage(doc: Document, block: Block, text: str, counters: dict[str, int]) -> Passage:

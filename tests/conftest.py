@@ -19,6 +19,8 @@ from ingest.pipeline import IngestRun  # noqa: E402
 
 CORPUS_FILE = ROOT / "corpus" / "caaht-2006-kukes-extract.txt"
 DATA = ROOT / "tests" / "data"
+# A report whose every sentence carries HTML, Markdown or script text (for the browser tests).
+HOSTILE_REPORT = DATA / "hostile-report.txt"
 
 TINY_REPORT = """Extracts from the 2009 Test Conference Report
 
@@ -66,6 +68,15 @@ def real_store(tmp_path_factory) -> Path:
     """The bundled corpus indexed with the real packaged model (built once per test run)."""
     index_dir = tmp_path_factory.mktemp("real") / "store"
     summary = IngestRun(index_dir).execute([CORPUS_FILE])
+    assert summary.ok, summary.render()
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def hostile_store(tmp_path_factory) -> Path:
+    """The bundled corpus plus tests/data/hostile-report.txt, indexed with the real model."""
+    index_dir = tmp_path_factory.mktemp("hostile") / "store"
+    summary = IngestRun(index_dir).execute([CORPUS_FILE, HOSTILE_REPORT])
     assert summary.ok, summary.render()
     return index_dir
 

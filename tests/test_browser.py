@@ -1,0 +1,496 @@
+"""End to end: a real `streamlit run app.py` server, driven by Debian's headless Chromium.
+
+Each store under test gets one server (module-scoped), each test a fresh browser context,
+so a fresh Streamlit session with an empty history. Never `playwright install`: the tests
+use the system's /usr/bin/chromium (or $CHROMIUM) and are skipped without it, unless
+REQUIRE_BROWSER=1 (as in CI), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from index.settings import INDEX_DIR_ENV
+
+from .conftest import HOSTILE_REPORT, ROOT
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"browser tests are required (REQUIRE_BROWSER=1) but {reason}", pytrace=False)
+    pytest.skip(f"browser tests skipped: {reason} (install it with: sudo apt-get install -y chromium)",
+                allow_module_level=True)
+
+
+if not os.access(CHROMIUM, os.X_OK):
+    _unavailable(f"{CHROMIUM} is not installed")
+try:
+    from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+except ImportError as exc:  # pragma: no cover - playwright is in requirements.txt
+    _unavailable(f"playwright cannot be imported ({exc})")
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SERVER_START_TIMEOUT = 120  # seconds until /_stcore/health answers "ok"
+FIRST_ANSWER_TIMEOUT = 180_000  # ms; the first question loads the sentence-transformers model
+PAGE_TIMEOUT = 60_000  # ms
+ARTIFACTS = ROOT / "test-artifacts"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+FLYERS = "How many flyers were distributed?"
+POLICE = "Should anti-trafficking police be trained?"
+FLYERS_CITATION = ("“An awareness raising campaign distributed 1,500 flyers and 150 posters with "
+                   "anti-trafficking messages.” — 2006 CAAHT Annual Conference Report, p. 23, "
+                   "presentation by Ms. Aida Orgocka (Christian Children's Fund, Albania)")
+
+# Streamlit 1.67 DOM (data-testid attributes are what Streamlit's own tests select on).
+CHAT_INPUT = "[data-testid=stChatInput] textarea"
+MESSAGE = "[data-testid=stChatMessage]"
+CONTENT = "[data-testid=stChatMessageContent]"
+HIT_BOX = f"{CONTENT} [data-testid=stLayoutWrapper]"  # one st.container(border=True) per hit
+PASSAGE = f"{CONTENT} [data-testid=stMarkdownContainer]"  # st.markdown: label and passage
+CAPTION = f"{CONTENT} [data-testid=stCaptionContainer]"  # st.caption: the citation line
+COPY_BLOCK = f"{CONTENT} [data-testid=stCode]"  # st.code: what the copy button copies
+# The code block's copy button is an element-toolbar button (it shows while the block is hovered).
+COPY_BUTTON = "[data-testid=stBaseButton-elementToolbar][aria-label='Copy to clipboard']"
+# Everything on the page that shows report text through Markdown (passages and citation captions).
+PROSE = f"{CONTENT} :is([data-testid=stMarkdownContainer], [data-testid=stCaptionContainer])"
+REPORT_TEXT = f"{CONTENT} :is([data-testid=stMarkdownContainer], [data-testid=stCaptionContainer], " \
+              f"[data-testid=stCode] pre)"
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --------------------------------------------------------------------------- the server
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def start_server(index_dir: Path, log: Path) -> Server:
+    port = free_port()
+    env = {**os.environ, INDEX_DIR_ENV: str(index_dir), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited with {process.returncode}:\n{server.log_tail()}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as response:
+                if response.read().decode().strip() == "ok":
+                    return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    stop_server(server)
+    pytest.fail(f"streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT} s:\n"
+                f"{server.log_tail()}", pytrace=False)
+
+
+def stop_server(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory):
+    """Start `streamlit run app.py` on a store; every server started is stopped after the module."""
+    servers: list[Server] = []
+
+    def start(index_dir: Path) -> Server:
+        log = tmp_path_factory.mktemp("streamlit") / "server.log"
+        servers.append(start_server(index_dir, log))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def corpus_server(serve, real_store: Path) -> Server:
+    return serve(real_store)
+
+
+@pytest.fixture(scope="module")
+def empty_server(serve, tmp_path_factory) -> Server:
+    return serve(tmp_path_factory.mktemp("no-store") / "store")
+
+
+@pytest.fixture(scope="module")
+def hostile_server(serve, hostile_store: Path) -> Server:
+    return serve(hostile_store)
+
+
+# --------------------------------------------------------------------------- the browser
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Tab:
+    """A page in its own browser context, with a record of what it tried to do."""
+
+    context: BrowserContext
+    page: Page
+    outside_requests: list[str] = field(default_factory=list)  # URLs off loopback (all aborted)
+    dialogs: list[str] = field(default_factory=list)  # alert/confirm/prompt messages
+    page_errors: list[str] = field(default_factory=list)  # uncaught exceptions in the page
+
+
+def open_tab(browser: Browser, server: Server) -> Tab:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(PAGE_TIMEOUT)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page = context.new_page()
+    tab = Tab(context, page)
+
+    def route(route: Route) -> None:
+        if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
+            route.continue_()
+        else:
+            tab.outside_requests.append(route.request.url)
+            route.abort()
+
+    def on_websocket(socket) -> None:  # route() does not see WebSockets
+        if urlsplit(socket.url).hostname not in LOOPBACK_HOSTS:
+            tab.outside_requests.append(socket.url)
+
+    context.route("**/*", route)
+    page.on("websocket", on_websocket)
+    page.on("dialog", lambda dialog: (tab.dialogs.append(f"{dialog.type}: {dialog.message}"), dialog.dismiss()))
+    page.on("pageerror", lambda error: tab.page_errors.append(str(error)))
+    page.goto(server.url)
+    return tab
+
+
+@pytest.fixture
+def new_tab(browser):
+    """Open the app in a fresh context (a new Streamlit session); closed after the test."""
+    tabs: list[Tab] = []
+
+    def open_(server: Server) -> Tab:
+        tabs.append(open_tab(browser, server))
+        return tabs[-1]
+
+    yield open_
+    for tab in tabs:
+        tab.context.close()
+
+
+def ask(page: Page, question: str, timeout: float = FIRST_ANSWER_TIMEOUT) -> None:
+    """Type a question, press Enter, and wait until the app has finished answering it."""
+    asked = page.locator(MESSAGE).count() // 2
+    box = page.locator(CHAT_INPUT)
+    box.wait_for(state="visible")
+    box.fill(question)
+    box.press("Enter")
+    # Done when the new assistant message exists, has content, and the script run is over
+    # (Streamlit shows its status widget while running and marks old elements stale).
+    page.wait_for_function(
+        """(expected) => {
+            const messages = document.querySelectorAll('[data-testid=stChatMessage]');
+            if (messages.length < 2 * expected) return false;
+            const answer = messages[2 * expected - 1];
+            if (!answer.querySelector('[data-testid=stMarkdownContainer]')) return false;
+            return !document.querySelector('[data-testid=stStatusWidget]')
+                && !document.querySelector('[data-stale=true]');
+        }""",
+        arg=asked + 1, timeout=timeout)
+
+
+SCROLLER = "[data-testid=stAppScrollToBottomContainer]"  # Streamlit scrolls this, not the document
+
+
+def wait_until_still(page: Page, timeout: float = 15) -> None:
+    """The chat keeps itself scrolled to the bottom, smoothly: wait until it stops moving."""
+    where = f"(() => {{ const m = document.querySelector('{SCROLLER}'); return m ? m.scrollTop : 0; }})()"
+    deadline, last = time.monotonic() + timeout, page.evaluate(where)
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        now = page.evaluate(where)
+        if now == last:
+            return
+        last = now
+
+
+def fit_viewport(page: Page) -> None:
+    """Make the viewport as tall as the app's content, so nothing scrolls (or hides under the header)."""
+    wait_until_still(page)
+    height = page.evaluate("""(selector) => {
+        const main = document.querySelector(selector);
+        return Math.max(document.documentElement.scrollHeight, main ? main.scrollHeight : 0);
+    }""", SCROLLER)
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": min(int(height) + 50, 16000)})
+    wait_until_still(page)
+
+
+def full_page_screenshot(page: Page, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    fit_viewport(page)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+
+
+def click_copy(page: Page, code_block) -> None:
+    fit_viewport(page)
+    code_block.hover()  # the copy button shows while the code block is hovered
+    code_block.locator(COPY_BUTTON).click()
+
+
+# --------------------------------------------------------------------------- answers
+
+def test_question_shows_cited_passage_with_page_and_presenter(new_tab, corpus_server):
+    page = new_tab(corpus_server).page
+    ask(page, FLYERS)
+    box = page.locator(HIT_BOX).filter(has_text="1,500 flyers and 150 posters")
+    assert box.count() >= 1, page.locator(CONTENT).last.inner_text()
+    hit = box.first
+    assert "1,500 flyers and 150 posters" in hit.locator(".stMarkdownColoredBackground").inner_text()
+    citation = hit.locator("[data-testid=stCaptionContainer]").inner_text()
+    assert "p. 23" in citation and "Ms. Aida Orgocka" in citation, citation
+    full_page_screenshot(page, ARTIFACTS / "answered.png")
+    assert (ARTIFACTS / "answered.png").stat().st_size > 10_000
+
+
+def test_copy_button_copies_quote_with_citation(new_tab, corpus_server):
+    page = new_tab(corpus_server).page
+    ask(page, FLYERS)
+    first = page.locator(COPY_BLOCK).first
+    assert normalise(first.locator("pre").inner_text()) == FLYERS_CITATION
+    # Overwrite the clipboard first so that a stale value cannot pass the test.
+    page.evaluate("navigator.clipboard.writeText('nothing copied yet')")
+    click_copy(page, first)
+    deadline = time.monotonic() + 10
+    while (copied := page.evaluate("navigator.clipboard.readText()")) != FLYERS_CITATION \
+            and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert copied == FLYERS_CITATION
+
+
+def test_follow_up_question_keeps_the_history(new_tab, corpus_server):
+    page = new_tab(corpus_server).page
+    ask(page, FLYERS)
+    ask(page, POLICE)
+    messages = page.locator(MESSAGE)
+    assert messages.count() == 4
+    roles = ["User" if messages.nth(i).locator("[data-testid=stChatMessageAvatarUser]").count() else
+             "Assistant" for i in range(4)]
+    assert roles == ["User", "Assistant", "User", "Assistant"]
+    texts = [normalise(messages.nth(i).locator(CONTENT).inner_text()) for i in range(4)]
+    assert texts[0] == FLYERS and texts[2] == POLICE
+    assert "1,500 flyers and 150 posters" in texts[1], texts[1]
+    assert "Train anti-trafficking police." in texts[3], texts[3]
+    # In order on screen too, each visible.
+    tops = [messages.nth(i).bounding_box()["y"] for i in range(4)]
+    assert tops == sorted(tops) and all(messages.nth(i).is_visible() for i in range(4))
+
+
+def test_no_store_shows_the_command_that_builds_it(new_tab, empty_server):
+    page = new_tab(empty_server).page
+    alert = page.locator("[data-testid=stAlert]")
+    alert.wait_for(state="visible")
+    assert "python -m ingest" in alert.inner_text()
+    assert page.locator(CHAT_INPUT).count() == 0
+
+
+# --------------------------------------------------------------------------- hostile report text
+
+# Questions that retrieve every passage of tests/data/hostile-report.txt within the default k=5
+# (checked with `python -m index ask --index-dir DIR "..."`).
+HOSTILE_QUESTIONS = (
+    "What did the beekeeping cooperative put on its honey jars and leaflets?",
+    "What did the lighthouse ferry inspectors write?",
+    "What did the violin orchestra write?",
+    "What did the glacier observatory staff find?",
+    "What did the pomegranate orchard workers write?",
+    "What did the tangerine market stalls show?",
+)
+# Each must show literally, as text, in the passage Markdown ("passage") or the citation caption.
+PASSAGE_PAYLOADS = {
+    "script": "<script>window.__pwned=1</script>",
+    "img-onerror": '<img src=x onerror="window.__pwned=2">',
+    "svg-onload": '<svg onload="window.__pwned=3">',
+    "iframe-javascript": '<iframe src="javascript:alert(1)">',
+    "md-link-javascript": "[click me](javascript:alert(1))",
+    "md-link-data": "[data link](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "md-image-outside-host": "![tracker](http://203.0.113.7/pixel.png)",
+    "html-link": '<a href="http://evil.example/">link</a>',
+    "style": "<style>body{display:none}</style>",
+    "b-onmouseover": "<b onmouseover=alert(1)>bold</b>",
+    "colour-directive": ":red[streamlit colour directive]",
+    "latex": r"$\alert{x}$",
+    "display-math": "$$x^2$$",
+    "details-ontoggle": "<details open ontoggle=alert(1)>",
+    "javascript-url": "javascript:alert(document.cookie)",
+    "input-autofocus": "<input autofocus onfocus=alert(1)>",
+    "template": "{{7*7}}",
+    "md-heading": "# Big heading",
+    "entity-lt-gt": "&lt;b&gt;",
+    "entity-amp": "&amp;",
+    "emoji-shortcode": ":smile:",
+    "material-icon": ":material/warning:",
+    "html-comment": "<!-- a comment -->",
+    "strikethrough": "~~struck words~~",
+    "inline-code": "`inline code`",
+    "autolink": "<https://evil.example/auto>",
+    "bare-url": "https://evil.example/bare",
+    "www-url": "www.evil.example",
+    "link-stylesheet": '<link rel="stylesheet" href="http://203.0.113.7/style.css">',
+    "object": '<object data="http://203.0.113.7/object.swf"></object>',
+    "meta-refresh": '<meta http-equiv="refresh" content="0;url=http://evil.example/">',
+    "section-title": 'Beekeeping cooperatives <svg onload="window.__pwned=10"> in the highlands',
+}
+CAPTION_PAYLOADS = {  # from the report's title line and its presenter lines
+    "report-title": "2006 <u>Hostile</u> Input Test Report",
+    "speaker": "Mr. Evil <b>Tester</b>",
+    "organisation-img": 'Beekeepers Union <img src=x onerror="window.__pwned=9"> Team',
+    "organisation-script": "Lighthouse Ferry <script>window.__pwned=8</script> Union",
+}
+# Elements that report text must never become (passages, captions and copy blocks).
+FORBIDDEN_ELEMENTS = {
+    "script": "script", "img": "img", "svg": "svg", "iframe": "iframe", "style": "style",
+    "details": "details", "input": "input, textarea, button, form", "object": "object, embed",
+    "link-meta": "link, meta", "heading": "h1, h2, h3, h4, h5, h6", "math": ".katex, math",
+    "strikethrough": "del, s", "list-table": "ul, ol, table, hr", "underline-bold": "u, b",
+    "coloured-text": ".stMarkdownColoredText", "icon": "[data-testid=stIconMaterial]",
+}
+
+
+@dataclass
+class HostilePage:
+    tab: Tab
+    passages: str  # all passage Markdown text, whitespace-normalised
+    captions: str
+    copy_blocks: str
+    body: str  # the whole page's visible text
+
+
+@pytest.fixture(scope="module")
+def hostile(browser, hostile_server) -> HostilePage:
+    """The app after all hostile questions were asked, in one session (read-only for the tests)."""
+    tab = open_tab(browser, hostile_server)
+    page = tab.page
+    for question in HOSTILE_QUESTIONS:
+        ask(page, question)
+    # Give anything that would load or fire (onerror, autofocus, meta refresh) time to do so.
+    page.locator(PROSE).last.hover()
+    page.wait_for_timeout(1500)
+    result = HostilePage(
+        tab,
+        passages=normalise(" \n".join(page.locator(PASSAGE).all_inner_texts())),
+        captions=normalise(" \n".join(page.locator(CAPTION).all_inner_texts())),
+        copy_blocks=normalise(" \n".join(page.locator(COPY_BLOCK).all_inner_texts())),
+        body=normalise(page.locator("body").inner_text()))
+    full_page_screenshot(page, ARTIFACTS / "hostile.png")
+    yield result
+    tab.context.close()
+
+
+def test_hostile_report_holds_every_payload():
+    text = normalise(HOSTILE_REPORT.read_text(encoding="utf-8"))
+    missing = [p for p in [*PASSAGE_PAYLOADS.values(), *CAPTION_PAYLOADS.values()] if normalise(p) not in text]
+    assert missing == []
+
+
+@pytest.mark.parametrize("payload", PASSAGE_PAYLOADS.values(), ids=PASSAGE_PAYLOADS.keys())
+def test_passage_payload_shows_literally(hostile, payload):
+    shown = normalise(payload)
+    assert shown in hostile.passages, f"{payload!r} is not shown literally in any passage"
+    assert shown in hostile.body
+
+
+@pytest.mark.parametrize("payload", CAPTION_PAYLOADS.values(), ids=CAPTION_PAYLOADS.keys())
+def test_citation_payload_shows_literally(hostile, payload):
+    shown = normalise(payload)
+    assert shown in hostile.captions, f"{payload!r} is not shown literally in any citation"
+    assert shown in hostile.copy_blocks and shown in hostile.body
+
+
+@pytest.mark.parametrize("selector", FORBIDDEN_ELEMENTS.values(), ids=FORBIDDEN_ELEMENTS.keys())
+def test_report_text_creates_no_element(hostile, selector):
+    scoped = ", ".join(f"{REPORT_TEXT} {part.strip()}" for part in selector.split(","))
+    found = hostile.tab.page.locator(scoped).evaluate_all("elements => elements.map(e => e.outerHTML)")
+    assert found == []
+
+
+def test_report_text_creates_no_links(hostile):
+    """URLs in report text are text, not links that take a reader off to a stranger's host."""
+    page = hostile.tab.page
+    assert page.locator("a[href^='javascript:' i], a[href^='data:' i]").count() == 0
+    links = page.locator(f"{REPORT_TEXT} a").evaluate_all(
+        "elements => elements.map(e => e.getAttribute('href') + '  <-  ' + e.outerHTML)")
+    assert links == []
+
+
+def test_no_outside_address_or_event_handler_in_the_page(hostile):
+    found = hostile.tab.page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(e =>
+        [...e.attributes].filter(a => /^on/i.test(a.name)
+            || (['src', 'href', 'data', 'action', 'srcdoc', 'content'].includes(a.name)
+                && /203\\.0\\.113\\.7|^\\s*(javascript|data:text)/i.test(a.value)))
+          .filter(a => !(e.tagName === 'A' && a.name === 'href'))  // links: see test_report_text_creates_no_links
+          .map(a => `<${e.tagName.toLowerCase()} ${a.name}="${a.value}">`))""")
+    assert found == []
+
+
+def test_no_dialog_and_no_script_ran(hostile):
+    assert hostile.tab.dialogs == []
+    assert hostile.tab.page.evaluate("typeof window.__pwned") == "undefined"
+    assert hostile.tab.page_errors == []
+
+
+def test_no_request_leaves_loopback(hostile):
+    assert hostile.tab.outside_requests == []
+
+
+def test_page_is_still_visible(hostile):
+    """<style>body{display:none}</style> as CSS would hide everything."""
+    page = hostile.tab.page
+    assert page.locator(CHAT_INPUT).is_visible()
+    assert page.evaluate("getComputedStyle(document.body).display") != "none"
+    assert len(hostile.body) > 1000
