@@ -17,6 +17,8 @@ from index.present import citation_line, copy_text, escape_markdown, highlighted
 from index.search import Answer, Searcher
 from index.settings import default_index_dir
 from index.store import current_generation, load_store
+from ingest.readers import ReadOptions
+from ingest.uploads import MAX_UPLOAD_MB, ingest_uploads
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 PAGE_TITLE = "Ask the CAAHT reports"
@@ -67,6 +69,37 @@ def render_answer(answer: Answer) -> None:
             st.code(copy_text(hit), language=None, wrap_lines=True)
 
 
+def add_reports_sidebar() -> None:
+    """Upload PDFs or text extracts; each gets the same per-file outcome as `python -m ingest`."""
+    with st.sidebar:
+        st.header("Add reports")
+        with st.form("upload", clear_on_submit=True):
+            files = st.file_uploader("PDF or text extract", type=["pdf", "txt"], accept_multiple_files=True)
+            password = st.text_input("Password (only for encrypted PDFs)", type="password")
+            submitted = st.form_submit_button("Add to the index")
+        if submitted and files:
+            ingest_uploaded(files, password)
+        for line in st.session_state.get("upload_report", []):
+            st.text(line)
+
+
+def ingest_uploaded(files, password: str) -> None:
+    too_big = [f.name for f in files if f.size > MAX_UPLOAD_MB * 1024 * 1024]
+    if too_big:
+        st.error(f"Too large (over {MAX_UPLOAD_MB} MB): {', '.join(too_big)}. Split the file or use "
+                 "`python -m ingest` on the command line.")
+        return
+    uploads = [(f.name, f.getvalue()) for f in files]
+    options = ReadOptions(passwords=(password,) if password else ())
+    with st.status(f"Adding {len(uploads)} file(s)…", expanded=True) as status:
+        summary = ingest_uploads(default_index_dir(), uploads, options=options,
+                                 log=lambda text: status.write(escape_markdown(text.strip())) if text.strip() else None,
+                                 embedder_factory=get_embedder)
+        status.update(label="Done" if summary.ok else "Some files could not be added",
+                      state="complete" if summary.ok else "error", expanded=not summary.ok)
+    st.session_state.upload_report = summary.render().splitlines()
+
+
 def render_history() -> None:
     for answer in st.session_state.history:
         with st.chat_message("user"):
@@ -81,6 +114,7 @@ def main() -> None:
     st.caption("Every answer is a passage quoted from the reports, with report, page and presenter. "
                "Use the copy icon on a citation to paste it into a proposal.")
     st.session_state.setdefault("history", [])
+    add_reports_sidebar()
     searcher = current_searcher()
     if searcher is None:
         return

@@ -15,9 +15,15 @@ from .search import Hit
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&\"'=^%@/])")
+# GitHub-flavoured Markdown turns bare "http://…", "www.…" and "name@host" into links
+# even when their punctuation is escaped; a zero-width space after the scheme, "www"
+# or "@" stops that without changing what a reader sees.
+AUTOLINK_START = re.compile(r"(?i)(\b(?:https?|ftp|mailto|xmpp)(?=:)|\bwww(?=\.)|(?<=\w)@(?=\w))")
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 def escape_markdown(text: str) -> str:
+    text = AUTOLINK_START.sub(lambda m: m.group(1) + ZERO_WIDTH_SPACE, text)
     escaped = MARKDOWN_SPECIAL.sub(r"\\\1", text)
     # Newlines become explicit line breaks so list items keep their lines.
     return escaped.replace("\n", "  \n")

@@ -20,6 +20,11 @@ class ReportError(Exception):
         super().__init__(self.message)
 
     @property
+    def explanation(self) -> str:
+        """The detail and the fix, for a line that already names the file."""
+        return f"{self.detail}. Fix: {self.fix}." if self.detail else f"Fix: {self.fix}."
+
+    @property
     def message(self) -> str:
         detail = f" ({self.detail})" if self.detail else ""
         return f"{self.path.name}: {self.outcome}{detail}. Fix: {self.fix}."

@@ -128,7 +128,7 @@ class IngestRun:
                 changed |= removed
             for index, path in enumerate(files, start=1):
                 name = names[index - 1] if names else None
-                self._say(f"[{index}/{len(files)}] {path}")
+                self._say(f"[{index}/{len(files)}] {name or path}")
                 contents, added = self._ingest_one(contents, path, name, summary)
                 changed |= added
             if changed:
@@ -139,12 +139,13 @@ class IngestRun:
 
     def _ingest_one(self, contents: Contents, path: Path, name: str | None, summary: Summary,
                     options: ReadOptions | None = None) -> tuple[Contents, bool]:
+        label = name or str(path)
         try:
             outcome, contents, added = self._try_ingest(contents, path, name, options or self.options)
         except ReportError as exc:
-            outcome, added = FileOutcome(str(path), exc.outcome, detail=exc.message), False
+            outcome, added = FileOutcome(label, exc.outcome, detail=exc.explanation), False
         except OSError as exc:
-            outcome, added = FileOutcome(str(path), FAILED, detail=f"cannot read the file ({exc.strerror})"), False
+            outcome, added = FileOutcome(label, FAILED, detail=f"cannot read the file ({exc.strerror})"), False
         summary.outcomes.append(outcome)
         self._say(f"  {outcome.line()}")
         return contents, added
@@ -152,18 +153,19 @@ class IngestRun:
     def _try_ingest(self, contents: Contents, path: Path, name: str | None,
                     options: ReadOptions) -> tuple[FileOutcome, Contents, bool]:
         doc = read_report(path, options, name=name or Path(path).name)
+        label = name or str(path)
         status = report_status(contents, doc.report, doc.sha256)
         same = [r.report for r in contents.reports if r.sha256 == doc.sha256 and r.report != doc.report]
         if status == "unchanged" or same:
             detail = "already indexed, nothing added" if status == "unchanged" else \
                 f"same content as {same[0]!r}, nothing added"
-            return FileOutcome(str(path), "unchanged", doc.report, detail), contents, False
+            return FileOutcome(label, "unchanged", doc.report, detail), contents, False
         passages = split_document(doc)
         if not passages:
             raise EmptyReport(path)
         part = self._embed(doc, passages, path)
         action = "replaced the earlier version" if status == "changed" else "new"
-        outcome = FileOutcome(str(path), "ok", doc.report,
+        outcome = FileOutcome(label, "ok", doc.report,
                               f"{len(passages)} passages from {len(doc.pages)} page(s), {action}",
                               pages=len(doc.pages), passages=len(passages))
         return outcome, merge_contents(contents, drop=[doc.report], add=[part]), True

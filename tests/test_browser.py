@@ -381,6 +381,7 @@ PASSAGE_PAYLOADS = {
     "autolink": "<https://evil.example/auto>",
     "bare-url": "https://evil.example/bare",
     "www-url": "www.evil.example",
+    "email": "orders@evil.example",
     "link-stylesheet": '<link rel="stylesheet" href="http://203.0.113.7/style.css">',
     "object": '<object data="http://203.0.113.7/object.swf"></object>',
     "meta-refresh": '<meta http-equiv="refresh" content="0;url=http://evil.example/">',

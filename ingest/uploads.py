@@ -1,0 +1,44 @@
+"""Ingest files that arrive as bytes (the app's upload control), never trusting their names.
+
+An uploaded file name is only ever a label: it becomes the report's name after
+cleaning, and the bytes are written to a private temporary file named by us.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Callable, Sequence
+
+from index.embedder import Embedder, MiniLMEmbedder
+
+from .pipeline import IngestRun, Log, Summary
+from .readers import ReadOptions
+
+MAX_UPLOAD_MB = 50
+MAX_NAME_CHARS = 120
+UNSAFE_NAME_CHARS = re.compile(r"[^\w .,()\[\]-]+", re.UNICODE)
+
+
+def safe_report_name(name: str) -> str:
+    """'../../etc/passwd' → 'passwd'; control and odd characters become '_'."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c)[0] != "C")
+    base = UNSAFE_NAME_CHARS.sub("_", base).strip(" .")
+    return base[:MAX_NAME_CHARS] or "uploaded-report"
+
+
+def ingest_uploads(index_dir: Path, uploads: Sequence[tuple[str, bytes]], *,
+                   options: ReadOptions = ReadOptions(), log: Log | None = None,
+                   embedder_factory: Callable[[], Embedder] = MiniLMEmbedder) -> Summary:
+    names = [safe_report_name(name) for name, _ in uploads]
+    with tempfile.TemporaryDirectory(prefix="caaht-upload-") as folder:
+        paths = []
+        for number, (_, data) in enumerate(uploads):
+            path = Path(folder) / f"upload-{number}"
+            path.write_bytes(data)
+            paths.append(path)
+        run = IngestRun(index_dir, options=options, embedder_factory=embedder_factory, log=log)
+        return run.execute(paths, names=names)
