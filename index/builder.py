@@ -20,7 +20,7 @@ from ingest.records import Document, Passage
 from ingest.text import sentence_spans
 
 from .context import indexed_text
-from .embedder import Embedder, Progress
+from .embedder import Embedder, MultilingualEmbedder, Progress
 from .errors import IngestBusy, StoreMismatch, StoreMissing
 from .store import (Contents, ReportInfo, clean_leftovers, empty_contents, load_store, merge_contents,
                     publish, save_source)
@@ -58,26 +58,32 @@ class StoreState:
     rebuild_reason: str | None
 
 
-def open_contents(path: Path, embedder: Embedder, splitter_version: int) -> StoreState:
+def open_contents(path: Path, embedder: Embedder, splitter_version: int,
+                  multilingual: MultilingualEmbedder | None = None) -> StoreState:
     """The current contents, or empty contents plus the reason when a rebuild is due."""
+    ml_name = multilingual.name if multilingual is not None else None
+    empty = empty_contents(embedder.name, embedder.dimension, splitter_version, ml_name,
+                           multilingual.dimension if multilingual is not None else 0)
     try:
         store = load_store(path)
     except StoreMissing:
-        return StoreState(empty_contents(embedder.name, embedder.dimension, splitter_version), None)
+        return StoreState(empty, None)
     except StoreMismatch as exc:
-        return StoreState(empty_contents(embedder.name, embedder.dimension, splitter_version), exc.detail)
+        return StoreState(empty, exc.detail)
     contents = store.contents
     reason = None
     if contents.model != embedder.name:
         reason = f"the model changed ({contents.model} → {embedder.name})"
     elif contents.splitter_version != splitter_version:
         reason = f"the splitter changed (version {contents.splitter_version} → {splitter_version})"
-    return StoreState(contents, reason)
+    elif contents.multilingual_model != ml_name:
+        reason = f"the multilingual model changed ({contents.multilingual_model} → {ml_name})"
+    return StoreState(empty if reason else contents, reason)
 
 
 def embed_report(doc: Document, passages: Sequence[Passage], embedder: Embedder, *,
-                 source_file: str, progress: Progress | None = None,
-                 splitter_version: int) -> Contents:
+                 source_file: str, progress: Progress | None = None, splitter_version: int,
+                 multilingual: MultilingualEmbedder | None = None) -> Contents:
     """Vectors for a report's passages and for each of their sentences, in one batched pass."""
     spans = [(row, a, b) for row, p in enumerate(passages) for a, b in sentence_spans(p.text)]
     texts = [indexed_text(p) for p in passages] + [passages[row].text[a:b] for row, a, b in spans]
@@ -91,7 +97,10 @@ def embed_report(doc: Document, passages: Sequence[Passage], embedder: Embedder,
         sentences=np.array(spans, dtype=np.int32).reshape(-1, 3),
         sentence_vectors=vectors[len(passages):].reshape(-1, embedder.dimension),
         reports=(info,), model=embedder.name, dimension=embedder.dimension,
-        splitter_version=splitter_version)
+        splitter_version=splitter_version,
+        multilingual_model=multilingual.name if multilingual is not None else None,
+        multilingual_vectors=multilingual.encode_passages([indexed_text(p) for p in passages], progress=progress)
+        if multilingual is not None else None)
 
 
 def report_status(contents: Contents, doc_name: str, sha256: str) -> str:

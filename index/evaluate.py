@@ -41,6 +41,7 @@ class QuestionResult:
     rank: int | None  # 1-based rank of the first answering hit within EVAL_DEPTH
     answered: bool
     top_id: str | None
+    quote_has_evidence: bool = False  # the first answering hit's quote holds the evidence
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -71,10 +72,12 @@ def evaluate(ask: Callable[[str], Answer], questions: Sequence[EvalQuestion]) ->
     results = []
     for question in questions:
         answer = ask(question.q)
-        rank = next((h.rank for h in answer.hits if answers(question, h.passage)), None) \
+        first = next((h for h in answer.hits if answers(question, h.passage)), None) \
             if question.answerable else None
         top = answer.hits[0].passage.id if answer.hits else None
-        results.append(QuestionResult(question, rank, answer.answered, top))
+        in_quote = first is not None and any(normalise_for_match(e) in normalise_for_match(first.quote)
+                                             for e in question.evidence)
+        results.append(QuestionResult(question, first.rank if first else None, answer.answered, top, in_quote))
     return results
 
 
@@ -87,6 +90,7 @@ class Metrics:
     false_abstention: float
     n_unanswerable: int
     abstention: float | None
+    quote_evidence: float = 0.0
 
 
 def metrics(results: Sequence[QuestionResult]) -> Metrics:
@@ -105,10 +109,13 @@ def metrics(results: Sequence[QuestionResult]) -> Metrics:
         false_abstention=share(not r.answered for r in answerable),
         n_unanswerable=len(unanswerable),
         abstention=(sum(not r.answered for r in unanswerable) / len(unanswerable)) if unanswerable else None,
+        quote_evidence=share(r.quote_has_evidence for r in answerable),
     )
 
 
 def render(results: Sequence[QuestionResult], *, per_question: bool = True) -> str:
+    """Per-question lines, then a table per kind. quote-ev: share of found answers whose
+    quote (the highlighted sentence) itself holds the evidence."""
     lines = []
     if per_question:
         lines.append(f"{'id':<8} {'kind':<14} {'rank':>4} {'answered':>8}  question")
@@ -117,7 +124,7 @@ def render(results: Sequence[QuestionResult], *, per_question: bool = True) -> s
             lines.append(f"{r.question.id:<8} {r.question.kind:<14} {rank:>4} {str(r.answered):>8}  {r.question.q}")
         lines.append("")
     lines.append(f"{'group':<16} {'n':>3} {'R@1':>6} {'R@5':>6} {'MRR@10':>7} {'false-abst':>10} "
-                 f"{'n-unans':>7} {'abstained':>9}")
+                 f"{'n-unans':>7} {'abstained':>9} {'quote-ev':>8}")
     kinds = sorted({r.question.kind for r in results})
     groups = [(kind, [r for r in results if r.question.kind == kind]) for kind in kinds]
     if len(groups) > 1:
@@ -130,6 +137,6 @@ def render(results: Sequence[QuestionResult], *, per_question: bool = True) -> s
 def _metrics_row(name: str, m: Metrics) -> str:
     abst = "-" if m.abstention is None else f"{m.abstention:.2f}"
     if m.n == 0:
-        return f"{name:<16} {m.n:>3} {'-':>6} {'-':>6} {'-':>7} {'-':>10} {m.n_unanswerable:>7} {abst:>9}"
+        return f"{name:<16} {m.n:>3} {'-':>6} {'-':>6} {'-':>7} {'-':>10} {m.n_unanswerable:>7} {abst:>9} {'-':>8}"
     return (f"{name:<16} {m.n:>3} {m.recall_1:>6.2f} {m.recall_5:>6.2f} {m.mrr_10:>7.2f} "
-            f"{m.false_abstention:>10.2f} {m.n_unanswerable:>7} {abst:>9}")
+            f"{m.false_abstention:>10.2f} {m.n_unanswerable:>7} {abst:>9} {m.quote_evidence:>8.2f}")

@@ -12,20 +12,28 @@ import numpy as np
 
 from ingest.records import Passage
 
-from .embedder import Embedder
+from .embedder import Embedder, MultilingualEmbedder
 from .lexical import tokenize
+from .query import gloss, language_of
 from .store import Store
 
 DEFAULT_K = 5
 RRF_K = 60
 # Weights of the rank lists in the fusion. Chosen on the dev questions with
 # `python -m index eval` (see README, "Retrieval quality").
-WEIGHT_DENSE = 1.0
-WEIGHT_SENTENCE = 1.0
-WEIGHT_LEXICAL = 1.0
-# Below this cosine similarity for the best passage, the question is judged not
-# answered by the reports (calibrated on tests/data/dev_noanswer.jsonl).
-ANSWER_THRESHOLD = 0.35
+WEIGHTS_BY_LANGUAGE = {
+    "en": {"dense": 0.0, "sentence": 0.5, "lexical": 2.0, "multilingual": 1.0},
+    "sq": {"dense": 0.0, "sentence": 1.0, "lexical": 1.0, "multilingual": 1.0},
+}
+# Without the optional multilingual model, the English model's passage vectors carry more weight.
+WEIGHTS_WITHOUT_MULTILINGUAL = {"dense": 1.0, "sentence": 1.0, "lexical": 1.0}
+# Below this cosine similarity between the question and the best sentence of the top
+# passage, the reports are judged not to answer it. Calibrated with
+# `python -m index eval` on tests/data/dev_*.jsonl and own_questions.jsonl: unanswerable
+# questions peaked at 0.32, answerable ones started at 0.37.
+ANSWER_THRESHOLD = 0.34
+# A neighbouring sentence joins the quote when it scores at least this share of the best.
+QUOTE_NEIGHBOUR_SHARE = 0.9
 QUOTE_LEXICAL_WEIGHT = 0.5
 
 
@@ -77,12 +85,23 @@ class Answer:
     filters: Filters = field(default_factory=Filters)
 
 
+@dataclass(frozen=True)
+class Signals:
+    by_passage: dict[str, np.ndarray]
+    sentence_scores: np.ndarray
+    language: str
+    english: str  # the question, or its English gloss
+
+
 class Searcher:
     """Answers questions from one loaded store. Safe to share between sessions (read-only)."""
 
-    def __init__(self, store: Store, embedder: Embedder):
+    def __init__(self, store: Store, embedder: Embedder, multilingual: MultilingualEmbedder | None = None):
         self.store = store
         self.embedder = embedder
+        # The multilingual signal is used only when the store holds its vectors.
+        has_vectors = store.contents.multilingual_vectors is not None
+        self.multilingual = multilingual if has_vectors else None
         contents = store.contents
         self._sentence_rows = contents.sentences[:, 0] if len(contents.sentences) else np.zeros(0, np.int64)
 
@@ -93,18 +112,33 @@ class Searcher:
         allowed = np.array([filters.allows(p) for p in passages], dtype=bool)
         if not question.strip() or not allowed.any():
             return Answer(question, False, (), query, filters)
-        q = self.embedder.encode([query])[0]
-        dense = self._dense_scores(q)
-        sentence_scores = self._sentence_scores(q)
-        best_sentence = self._best_sentence_per_passage(sentence_scores)
-        lexical = self.store.lexical.scores(query)
-        fused = _fuse([(dense, WEIGHT_DENSE), (best_sentence, WEIGHT_SENTENCE), (lexical, WEIGHT_LEXICAL)],
-                      allowed)
+        signals = self.signals(query)
+        weights = WEIGHTS_BY_LANGUAGE[signals.language] if self.multilingual is not None \
+            else WEIGHTS_WITHOUT_MULTILINGUAL
+        fused = _fuse([(scores, weights[name]) for name, scores in signals.by_passage.items()], allowed)
         order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]][:k]
-        hits = tuple(self._hit(rank, row, fused[row], dense[row], query, sentence_scores)
+        dense, best_sentence = signals.by_passage["dense"], signals.by_passage["sentence"]
+        hits = tuple(self._hit(rank, row, fused[row], dense[row], signals.english, signals.sentence_scores)
                      for rank, row in enumerate(order, start=1))
-        answered = bool(hits) and bool(max(dense[order[0]], best_sentence[order[0]]) >= ANSWER_THRESHOLD)
+        answered = bool(hits) and bool(best_sentence[order[0]] >= ANSWER_THRESHOLD)
         return Answer(question, answered, hits, query, filters)
+
+    def signals(self, query: str) -> "Signals":
+        """Every ranking signal for `query`: one score per passage each, and one per sentence.
+
+        The English-only signals read an Albanian question through its English gloss; the
+        multilingual model reads it as written.
+        """
+        language = language_of(query)
+        english = gloss(query) if language == "sq" else query
+        q = self.embedder.encode([english])[0]
+        sentence_scores = self._sentence_scores(q)
+        by_passage = {"dense": self._dense_scores(q),
+                      "sentence": self._best_sentence_per_passage(sentence_scores),
+                      "lexical": self.store.lexical.scores(english)}
+        if self.multilingual is not None:
+            by_passage["multilingual"] = self._multilingual_scores(query)
+        return Signals(by_passage, sentence_scores, language, english)
 
     def _dense_scores(self, q: np.ndarray) -> np.ndarray:
         index = self.store.faiss_index
@@ -113,6 +147,9 @@ class Searcher:
         valid = rows[0] >= 0
         dense[rows[0][valid]] = scores[0][valid]
         return dense
+
+    def _multilingual_scores(self, query: str) -> np.ndarray:
+        return self.store.contents.multilingual_vectors @ self.multilingual.encode_query(query)
 
     def _sentence_scores(self, q: np.ndarray) -> np.ndarray:
         vectors = self.store.contents.sentence_vectors
@@ -144,26 +181,38 @@ def _fuse(signals: Sequence[tuple[np.ndarray, float]], allowed: np.ndarray) -> n
 
 def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.ndarray,
               query: str) -> tuple[int, int]:
-    """The sentence of passage `row` that best answers `query`, as (start, end) in its text."""
+    """The shortest span of passage `row` that answers `query`: its best sentence, joined by
+    a neighbour that scores almost as well, or the whole list a lead-in line introduces.
+    Returned as (start, end) offsets, so the quote is always an exact slice of the text."""
     mine = np.flatnonzero(sentences[:, 0] == row) if len(sentences) else np.zeros(0, np.int64)
     if len(mine) == 0:
         return 0, len(text)
     query_tokens = set(tokenize(query))
-    best, best_score = mine[0], -np.inf
-    for s in mine:
-        _, start, end = sentences[s]
-        overlap = len(query_tokens & set(tokenize(text[start:end]))) / max(1, len(query_tokens))
-        score = sentence_scores[s] + QUOTE_LEXICAL_WEIGHT * overlap
-        if score > best_score:
-            best, best_score = s, score
-    return int(sentences[best][1]), int(sentences[best][2])
+    scores = [float(sentence_scores[s]) + QUOTE_LEXICAL_WEIGHT * _overlap(query_tokens, text, sentences[s])
+              for s in mine]
+    best = int(np.argmax(scores))
+    start, end = int(sentences[mine[best]][1]), int(sentences[mine[best]][2])
+    if text[start:end].rstrip().endswith(":"):
+        return start, len(text.rstrip())  # a lead-in: the list it introduces is the answer
+    for neighbour in (best - 1, best + 1):
+        if 0 <= neighbour < len(mine) and scores[neighbour] >= QUOTE_NEIGHBOUR_SHARE * scores[best]:
+            start = min(start, int(sentences[mine[neighbour]][1]))
+            end = max(end, int(sentences[mine[neighbour]][2]))
+            break
+    return start, end
+
+
+def _overlap(query_tokens: set[str], text: str, sentence: np.ndarray) -> float:
+    words = set(tokenize(text[int(sentence[1]):int(sentence[2])]))
+    return len(query_tokens & words) / max(1, len(query_tokens))
 
 
 def open_searcher(index_dir, *, embedder: Embedder | None = None) -> Searcher:
     """Load the store at `index_dir` and the model it was built with (the packaged one by default)."""
-    from .embedder import MODEL_NAME, MiniLMEmbedder
+    from .embedder import MODEL_NAME, MiniLMEmbedder, load_multilingual
     from .store import load_store
 
     expected = embedder.name if embedder is not None else MODEL_NAME
     store = load_store(index_dir, model=expected)
-    return Searcher(store, embedder if embedder is not None else MiniLMEmbedder())
+    multilingual = load_multilingual() if store.contents.multilingual_model else None
+    return Searcher(store, embedder if embedder is not None else MiniLMEmbedder(), multilingual)

@@ -9,6 +9,7 @@ Layout of a store directory::
         vectors.faiss       FAISS row i = passage i (normalised, inner product)
         sentences.npy       (passage row, start, end) of every sentence
         sentence_vectors.npy
+        multilingual_vectors.npy   (optional) passage vectors of the multilingual model
         bm25/               bm25s files (JSON + .npy, no pickle)
     sources/<sha256>        the report files as ingested, for rebuilds and provenance
     ingest.lock             held by the one writer
@@ -44,6 +45,7 @@ PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
 SENTENCES = "sentences.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
+MULTILINGUAL_VECTORS = "multilingual_vectors.npy"
 BM25_DIR = "bm25"
 SOURCES = "sources"
 GENERATION_PREFIX = "gen-"
@@ -79,6 +81,7 @@ class Manifest:
     passage_count: int
     sentence_count: int
     reports: tuple[ReportInfo, ...]
+    multilingual_model: str | None = None
     checksums: dict = field(default_factory=dict)
     created_at: str = ""
 
@@ -106,6 +109,8 @@ class Contents:
     model: str
     dimension: int
     splitter_version: int
+    multilingual_model: str | None = None
+    multilingual_vectors: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -163,13 +168,18 @@ def _load_generation(path: Path, generation: str, *, model: str | None) -> Store
     sentences = np.load(gen_dir / SENTENCES, allow_pickle=False)
     sentence_vectors = np.load(gen_dir / SENTENCE_VECTORS, allow_pickle=False)
     lexical = LexicalIndex.load(gen_dir / BM25_DIR)
+    multilingual = np.load(gen_dir / MULTILINGUAL_VECTORS, allow_pickle=False) \
+        if manifest.multilingual_model else None
     _check_counts(path, manifest, passages, faiss_index, lexical, sentences, sentence_vectors)
+    if multilingual is not None and len(multilingual) != len(passages):
+        raise StoreCorrupt(path, "multilingual vectors and passages disagree")
     vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal) if faiss_index.ntotal else \
         np.zeros((0, manifest.dimension), dtype=np.float32)
     contents = Contents(passages=passages, vectors=vectors, sentences=sentences,
                         sentence_vectors=sentence_vectors, reports=manifest.reports,
                         model=manifest.model, dimension=manifest.dimension,
-                        splitter_version=manifest.splitter_version)
+                        splitter_version=manifest.splitter_version,
+                        multilingual_model=manifest.multilingual_model, multilingual_vectors=multilingual)
     return Store(path=path, generation=generation, manifest=manifest, contents=contents,
                  faiss_index=faiss_index, lexical=lexical)
 
@@ -237,6 +247,8 @@ def _write_generation(gen_dir: Path, contents: Contents) -> None:
     _write_file(gen_dir / VECTORS, faiss.serialize_index(index).tobytes())
     _write_npy(gen_dir / SENTENCES, contents.sentences.astype(np.int32))
     _write_npy(gen_dir / SENTENCE_VECTORS, contents.sentence_vectors.astype(np.float32))
+    if contents.multilingual_model:
+        _write_npy(gen_dir / MULTILINGUAL_VECTORS, contents.multilingual_vectors.astype(np.float32))
     LexicalIndex.build([p.text for p in contents.passages]).save(gen_dir / BM25_DIR)
     for child in (gen_dir / BM25_DIR).iterdir():
         _fsync_file(child)
@@ -246,7 +258,8 @@ def _write_generation(gen_dir: Path, contents: Contents) -> None:
     manifest = Manifest(format_version=FORMAT_VERSION, model=contents.model, dimension=contents.dimension,
                         splitter_version=contents.splitter_version, tokenizer_version=TOKENIZER_VERSION,
                         passage_count=len(contents.passages), sentence_count=len(contents.sentences),
-                        reports=contents.reports, checksums=checksums,
+                        reports=contents.reports, multilingual_model=contents.multilingual_model,
+                        checksums=checksums,
                         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     # The manifest is written last: a generation without one was never finished.
     _write_file(gen_dir / MANIFEST, json.dumps(manifest.to_json(), indent=1, ensure_ascii=False).encode())
@@ -345,10 +358,14 @@ def _sha256_file(target: Path) -> str:
     return digest.hexdigest()
 
 
-def empty_contents(model: str, dimension: int, splitter_version: int) -> Contents:
+def empty_contents(model: str, dimension: int, splitter_version: int,
+                   multilingual_model: str | None = None, multilingual_dimension: int = 0) -> Contents:
     return Contents(passages=(), vectors=np.zeros((0, dimension), np.float32),
                     sentences=np.zeros((0, 3), np.int32), sentence_vectors=np.zeros((0, dimension), np.float32),
-                    reports=(), model=model, dimension=dimension, splitter_version=splitter_version)
+                    reports=(), model=model, dimension=dimension, splitter_version=splitter_version,
+                    multilingual_model=multilingual_model,
+                    multilingual_vectors=np.zeros((0, multilingual_dimension), np.float32)
+                    if multilingual_model else None)
 
 
 def merge_contents(base: Contents, drop: Sequence[str], add: Sequence[Contents]) -> Contents:
@@ -363,7 +380,10 @@ def merge_contents(base: Contents, drop: Sequence[str], add: Sequence[Contents])
         sentences=np.vstack(sentences).astype(np.int32),
         sentence_vectors=np.vstack([part.sentence_vectors for part in parts]).astype(np.float32),
         reports=tuple(r for part in parts for r in part.reports),
-        model=base.model, dimension=base.dimension, splitter_version=base.splitter_version)
+        model=base.model, dimension=base.dimension, splitter_version=base.splitter_version,
+        multilingual_model=base.multilingual_model,
+        multilingual_vectors=np.vstack([part.multilingual_vectors for part in parts]).astype(np.float32)
+        if base.multilingual_model else None)
 
 
 def _without(contents: Contents, drop: set[str]) -> Contents:
@@ -380,4 +400,6 @@ def _without(contents: Contents, drop: set[str]) -> Contents:
         sentences=sentences.astype(np.int32),
         sentence_vectors=contents.sentence_vectors[sent_mask],
         reports=tuple(r for r in contents.reports if r.report not in drop),
-        model=contents.model, dimension=contents.dimension, splitter_version=contents.splitter_version)
+        model=contents.model, dimension=contents.dimension, splitter_version=contents.splitter_version,
+        multilingual_model=contents.multilingual_model,
+        multilingual_vectors=contents.multilingual_vectors[keep_rows] if contents.multilingual_model else None)

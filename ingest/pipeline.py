@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Sequence
 
 from index.builder import (embed_report, merge_contents, open_contents, publish, report_status,
                            save_source, writer_lock)
-from index.embedder import Embedder, MiniLMEmbedder
+from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
 from index.store import CURRENT, MANIFEST, Contents, clean_leftovers
 
 from .errors import EmptyReport, ReportError
@@ -99,11 +99,15 @@ class IngestRun:
     """Reads, embeds and publishes under the store's writer lock."""
 
     def __init__(self, index_dir: Path, *, options: ReadOptions = ReadOptions(),
-                 embedder_factory: Callable[[], Embedder] = MiniLMEmbedder, log: Log | None = None):
+                 embedder_factory: Callable[[], Embedder] = MiniLMEmbedder,
+                 multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual,
+                 log: Log | None = None):
         self.index_dir = Path(index_dir)
         self.options = options
         self._factory = embedder_factory
         self._embedder: Embedder | None = None
+        # Loaded up front (it is quick): whether it is installed decides the store's layout.
+        self._multilingual = multilingual_factory()
         self._log = log or (lambda _text: None)
 
     def embedder(self) -> Embedder:
@@ -117,7 +121,7 @@ class IngestRun:
         summary = Summary()
         with writer_lock(self.index_dir, on_wait=lambda: self._say("another ingest is running; waiting…")):
             clean_leftovers(self.index_dir)
-            state = open_contents(self.index_dir, self._factory, SPLITTER_VERSION)
+            state = open_contents(self.index_dir, self._factory, SPLITTER_VERSION, self._multilingual)
             contents, changed = state.contents, False
             if state.rebuild_reason or rebuild:
                 reason = state.rebuild_reason or "--rebuild was asked for"
@@ -173,7 +177,7 @@ class IngestRun:
     def _embed(self, doc: Document, passages: list[Passage], path: Path) -> Contents:
         source = save_source(self.index_dir, doc.sha256, Path(path).read_bytes())
         return embed_report(doc, passages, self.embedder(), source_file=source,
-                            splitter_version=SPLITTER_VERSION,
+                            splitter_version=SPLITTER_VERSION, multilingual=self._multilingual,
                             progress=lambda done, total: self._progress(done, total))
 
     def _remove(self, contents: Contents, name: str, summary: Summary) -> tuple[Contents, bool]:

@@ -12,7 +12,7 @@ import unicodedata
 from pathlib import Path
 from typing import Callable, Sequence
 
-from index.embedder import Embedder, MiniLMEmbedder
+from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
 
 from .pipeline import IngestRun, Log, Summary
 from .readers import ReadOptions
@@ -32,7 +32,8 @@ def safe_report_name(name: str) -> str:
 
 def ingest_uploads(index_dir: Path, uploads: Sequence[tuple[str, bytes]], *,
                    options: ReadOptions = ReadOptions(), log: Log | None = None,
-                   embedder_factory: Callable[[], Embedder] = MiniLMEmbedder) -> Summary:
+                   embedder_factory: Callable[[], Embedder] = MiniLMEmbedder,
+                   multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual) -> Summary:
     names = [safe_report_name(name) for name, _ in uploads]
     with tempfile.TemporaryDirectory(prefix="caaht-upload-") as folder:
         paths = []
@@ -40,5 +41,6 @@ def ingest_uploads(index_dir: Path, uploads: Sequence[tuple[str, bytes]], *,
             path = Path(folder) / f"upload-{number}"
             path.write_bytes(data)
             paths.append(path)
-        run = IngestRun(index_dir, options=options, embedder_factory=embedder_factory, log=log)
+        run = IngestRun(index_dir, options=options, embedder_factory=embedder_factory,
+                        multilingual_factory=multilingual_factory, log=log)
         return run.execute(paths, names=names)

@@ -43,7 +43,7 @@ Highlights of the discussion
 
 def ingest_files(index_dir: Path, files, **kwargs):
     """Run an ingest with the fast hashing embedder; returns the summary."""
-    run = IngestRun(index_dir, embedder_factory=HashingEmbedder)
+    run = IngestRun(index_dir, embedder_factory=HashingEmbedder, multilingual_factory=lambda: None)
     return run.execute([Path(f) for f in files], **kwargs)
 
 

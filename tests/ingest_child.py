@@ -35,7 +35,8 @@ def main() -> int:
             real_fsync_dir(directory)
 
         store._fsync_dir = slow_fsync_dir
-    run = IngestRun(args.index_dir, embedder_factory=HashingEmbedder, log=sys.stdout.write)
+    run = IngestRun(args.index_dir, embedder_factory=HashingEmbedder, multilingual_factory=lambda: None,
+                    log=sys.stdout.write)
     summary = run.execute(args.files, remove=args.remove)
     sys.stdout.write(summary.render())
     return 0 if summary.ok else 1

@@ -33,7 +33,7 @@ def test_safe_report_name(name, expected):
 def test_upload_is_ingested_under_its_clean_name_and_nothing_is_written_beside_it(tmp_path: Path):
     index_dir = tmp_path / "store"
     summary = ingest_uploads(index_dir, [("../../tiny-2009.txt", TINY_REPORT.encode()), ("empty.pdf", b"")],
-                             embedder_factory=HashingEmbedder)
+                             embedder_factory=HashingEmbedder, multilingual_factory=lambda: None)
     assert [(o.source, o.outcome) for o in summary.outcomes] == [("tiny-2009.txt", "ok"),
                                                                  ("empty.pdf", "unsupported type")]
     assert [r.report for r in load_store(index_dir).manifest.reports] == ["tiny-2009.txt"]

@@ -1,0 +1,86 @@
+"""Query-side processing: which language a question is in, and an Albanian→English gloss.
+
+The reports are in English; many users ask in Albanian. The multilingual model reads
+Albanian directly; BM25 and the English model need English words, so an Albanian
+question is also glossed word by word with a small anti-trafficking vocabulary.
+Words the vocabulary does not know (names, places, numbers) are kept as they are.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.text import fold
+
+ALBANIAN_LETTERS = frozenset("ëç")
+# Function words that are Albanian and not English ("a", "i", "me" are both).
+ALBANIAN_WORDS = frozenset(
+    "sa kush cfare cilat ciles cilet cili cila ku si pse kur eshte jane te ne per nga dhe nje qe "
+    "se u e duhet mund kane ka ishte ishin mbi nder prej tek keto kete ky kjo ato ai ajo cila".split())
+WORD = re.compile(r"\w+", re.UNICODE)
+
+# Folded Albanian stems → English words. A stem matches any word that starts with it.
+GLOSSARY: dict[str, str] = {
+    "fletepalosj": "flyers leaflets", "poster": "posters", "shperndan": "distributed", "shperndar": "distributed",
+    "trafik": "trafficking", "qenie": "beings", "njerezor": "human", "viktim": "victims",
+    "femij": "children child", "prind": "parents", "familj": "family families", "grua": "women", "gra": "women",
+    "vajz": "girls", "djem": "boys", "te rinj": "youth", "rini": "youth", "student": "students",
+    "shkoll": "schools school", "mesues": "teachers", "polic": "police", "oficer": "officers",
+    "prokuror": "prosecutors", "gjyqtar": "judges", "trajn": "train training trained",
+    "komitet": "committee committees", "rajonal": "regional", "qark": "qark region", "bashki": "municipality",
+    "komun": "commune communes", "prefektur": "prefect's office", "prefekt": "prefect", "zyr": "office",
+    "njesi": "unit", "mbrojtj": "protection", "mbro": "protect", "qeveri": "government", "institucion": "institutions",
+    "organizat": "organisations organizations", "ojf": "ngos", "shoqeri civile": "civil society",
+    "donator": "donors", "fond": "funds funding", "financ": "financial funding", "buxhet": "budget",
+    "ndergjegjesim": "awareness", "fushat": "campaign", "informacion": "information", "media": "media",
+    "fetar": "religious", "komunitet": "community", "sherbim": "services", "social": "social",
+    "psiko": "psycho-social", "administrator": "administrators", "rast": "cases", "rrezik": "risk",
+    "migrim": "migration", "emigrim": "migration", "fshat": "villages", "sukses": "success successful",
+    "biznes": "business", "prezant": "presented presentation", "fol": "spoke said", "diskutim": "discussion",
+    "debat": "debates", "publik": "public", "drejt": "rights", "ndjeshm": "sensitivity",
+    "sigur": "ensure", "ofr": "offers provides", "tranzit": "transit", "rrug": "routes", "evrop": "europe",
+    "perendim": "western", "kufi": "border", "bashkepun": "cooperation collaboration collaborate",
+    "koordin": "coordination", "ndermjetes": "mediation", "konflikt": "conflict", "pajtim": "reconciliation",
+    "riintegr": "reintegration", "stigm": "stigma stigmatization", "manual": "manuals", "cilesi": "quality",
+    "veprim": "actions action", "zgjedh": "chosen", "pese": "five", "plan": "plan plans", "ligj": "legal law",
+    "kuad": "framework", "standard": "standards", "kapacitet": "capacity", "ndertim": "building",
+    "raport": "report", "vleresim": "assessment assessments", "nevoj": "needs", "strehez": "shelter",
+    "punesim": "employment", "pune": "work", "mina": "mine", "vit": "year", "takim": "meeting",
+    "konferenc": "conference", "projekt": "project", "objektiv": "objectives", "qellim": "objectives goals",
+    "mekaniz": "mechanism", "referim": "referral", "identifik": "identification identify",
+    "teknik": "techniques", "metodologji": "methodology", "pergjegjesi": "responsibilities accountability",
+    "mbivendos": "overlap", "struktur": "structures", "lokal": "local", "qendror": "central",
+    "anetar": "members", "perfaqes": "representatives", "kunder": "against", "duhet": "should",
+    "rol": "role", "efikasitet": "efficiency", "perform": "performance",
+    "vjetor": "annual annually", "vullnet": "voluntarism volunteers", "rreze": "network", "rrjet": "networking",
+}
+# Question words match whole words only ("kush" is "who", "kushton" is "costs").
+QUESTION_WORDS = {"sa": "how many", "kush": "who", "cfare": "what", "ku": "where", "si": "how", "pse": "why",
+                  "kur": "when", "cilat": "which", "cilet": "which", "cili": "which", "cila": "which"}
+ENGLISH_WORDS = frozenset(
+    "the of to and in on at by for with from which what who whom how why when where is are was were do does "
+    "did should can could their they this that these those about into through".split())
+_STEMS = sorted(GLOSSARY, key=len, reverse=True)
+
+
+def language_of(question: str) -> str:
+    """'sq' for Albanian, 'en' otherwise (the only two our users write in)."""
+    raw_words = WORD.findall(question.casefold())
+    albanian = sum(any(c in ALBANIAN_LETTERS for c in w) or fold(w) in ALBANIAN_WORDS for w in raw_words)
+    english = sum(w in ENGLISH_WORDS for w in raw_words)
+    return "sq" if albanian > english else "en"
+
+
+def gloss(question: str) -> str:
+    """An English word-by-word gloss of an Albanian question, for the English-only signals."""
+    out: list[str] = []
+    for word in WORD.findall(question):
+        folded = fold(word)
+        stem = next((s for s in _STEMS if folded.startswith(s) and (len(s) >= 3 or folded == s)), None)
+        if folded in QUESTION_WORDS:
+            out.append(QUESTION_WORDS[folded])
+        elif stem is not None:
+            out.append(GLOSSARY[stem])
+        elif folded not in ALBANIAN_WORDS:
+            out.append(word)  # a name, a place or a number
+    return " ".join(out)

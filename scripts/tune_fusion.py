@@ -1,0 +1,67 @@
+"""Grid-search the fusion weights on question files; prints R@1, R@5, MRR@10 per setting.
+
+    python scripts/tune_fusion.py --index-dir store tests/data/dev_questions.jsonl tests/data/own_questions.jsonl
+
+Signals are computed once per question, so the grid is cheap. Use it to choose the
+constants in index/search.py; never report its figures on the files it tuned on as unseen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from index import search  # noqa: E402
+from index.evaluate import answers, load_questions  # noqa: E402
+from index.query import language_of  # noqa: E402
+from index.search import _fuse, open_searcher  # noqa: E402
+
+GRID = [0.0, 0.5, 1.0, 2.0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("--kind", help="only questions of this kind")
+    parser.add_argument("--language", choices=["en", "sq"], default="en",
+                        help="tune the weights for questions in this language")
+    args = parser.parse_args()
+    searcher = open_searcher(args.index_dir)
+    questions = [q for f in args.files for q in load_questions(f) if q.answerable]
+    if args.kind:
+        questions = [q for q in questions if q.kind == args.kind]
+    questions = [q for q in questions if language_of(q.q) == args.language]
+    signals = [searcher.signals(q.q).by_passage for q in questions]
+    allowed = np.ones(len(searcher.store.passages), dtype=bool)
+    names = list(signals[0])
+    rows = []
+    for weights in itertools.product(GRID, repeat=len(names)):
+        if not any(weights):
+            continue
+        ranks = []
+        for question, signal in zip(questions, signals):
+            fused = _fuse([(signal[n], w) for n, w in zip(names, weights)], allowed)
+            order = np.argsort(-fused, kind="stable")[:10]
+            ranks.append(next((r for r, row in enumerate(order, 1)
+                               if answers(question, searcher.store.passages[row])), None))
+        n = len(ranks)
+        rows.append((sum(r == 1 for r in ranks) / n, sum(r is not None and r <= 5 for r in ranks) / n,
+                     sum(1 / r for r in ranks if r) / n, weights))
+    rows.sort(key=lambda r: (r[2], r[0], r[1]), reverse=True)
+    print(f"{len(questions)} questions; signals: {', '.join(names)}")
+    for r1, r5, mrr, weights in rows[:15]:
+        print(f"R@1 {r1:.2f}  R@5 {r5:.2f}  MRR@10 {mrr:.2f}  weights {dict(zip(names, weights))}")
+    current = tuple(search.WEIGHTS_BY_LANGUAGE[args.language].get(n, 0.0) for n in names)
+    print("current:", [f"R@1 {r[0]:.2f} R@5 {r[1]:.2f} MRR {r[2]:.2f}" for r in rows if r[3] == current])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
