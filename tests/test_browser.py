@@ -74,8 +74,15 @@ REPORT_TEXT = f"{CONTENT} :is([data-testid=stMarkdownContainer], [data-testid=st
               f"[data-testid=stCode] pre)"
 
 
+# The app puts a zero-width space after "http", "www" and "@" in displayed text (index/present.py),
+# so that GitHub-flavoured Markdown does not turn report URLs into links. It is invisible, so
+# the comparisons of what a reader sees ignore it; what the copy button copies must not hold one.
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def normalise(text: str) -> str:
-    return " ".join(text.split())
+    """Text as a reader sees it: runs of whitespace as one space, zero-width characters gone."""
+    return " ".join(text.translate(ZERO_WIDTH).split())
 
 
 # --------------------------------------------------------------------------- the server
@@ -326,8 +333,9 @@ def test_follow_up_question_keeps_the_history(new_tab, corpus_server):
     assert texts[0] == FLYERS and texts[2] == POLICE
     assert "1,500 flyers and 150 posters" in texts[1], texts[1]
     assert "Train anti-trafficking police." in texts[3], texts[3]
-    # In order on screen too, each visible.
-    tops = [messages.nth(i).bounding_box()["y"] for i in range(4)]
+    # In order on screen too, each visible (measured at once: the chat scrolls smoothly).
+    wait_until_still(page)
+    tops = messages.evaluate_all("elements => elements.map(e => e.getBoundingClientRect().top)")
     assert tops == sorted(tops) and all(messages.nth(i).is_visible() for i in range(4))
 
 
@@ -403,34 +411,84 @@ FORBIDDEN_ELEMENTS = {
 }
 
 
+# Inline event handlers anywhere in the document, and addresses of the outside host or javascript:
+# / data:text URLs in src-like attributes (links, <a href>, are checked on their own).
+SUSPICIOUS_ATTRIBUTES = """() => [...document.querySelectorAll('*')].flatMap(e =>
+    [...e.attributes]
+      .filter(a => /^on/i.test(a.name)
+          || (['src', 'href', 'data', 'action', 'formaction', 'srcdoc', 'content', 'style'].includes(a.name)
+              && /203\\.0\\.113\\.7|evil\\.example|^\\s*(javascript|data:text)/i.test(a.value)))
+      .filter(a => !(e.tagName === 'A' && a.name === 'href'))
+      .map(a => `<${e.tagName.toLowerCase()} ${a.name}="${a.value}">`))"""
+
+
 @dataclass
-class HostilePage:
-    tab: Tab
-    passages: str  # all passage Markdown text, whitespace-normalised
-    captions: str
-    copy_blocks: str
-    body: str  # the whole page's visible text
+class Visit:
+    """One hostile question, asked in its own session, and what the page showed and did."""
+
+    question: str
+    error: str = ""  # why the answer could not be read, if it could not
+    passages: str = ""  # the passages' Markdown text, whitespace-normalised
+    captions: str = ""  # the citation captions' text
+    copy_blocks: str = ""  # the st.code blocks' text
+    raw_copy_blocks: str = ""  # the same, not normalised
+    body: str = ""  # all visible text of the page
+    elements: dict[str, list[str]] = field(default_factory=dict)  # FORBIDDEN_ELEMENTS name -> outerHTML
+    links: list[str] = field(default_factory=list)  # <a> elements inside report text
+    attributes: list[str] = field(default_factory=list)  # on* handlers, outside or javascript: addresses
+    pwned: str = "undefined"  # typeof window.__pwned
+    shown: bool = True  # the body is displayed and the chat input visible
+    tab: Tab | None = None
+
+
+def visit(browser: Browser, server: Server, question: str, timeout: float) -> Visit:
+    tab = open_tab(browser, server)
+    result = Visit(question, tab=tab)
+    page = tab.page
+    try:
+        ask(page, question, timeout=timeout)
+        # Give anything that would load or fire (onerror, autofocus, meta refresh) time to do so.
+        page.locator(PROSE).last.hover(timeout=5_000)
+    except Exception as exc:  # noqa: BLE001 - recorded; the tests report it with the rest
+        result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    try:
+        page.wait_for_timeout(1_000)
+        def texts(selector: str) -> str:
+            return normalise(" \n".join(page.locator(selector).all_inner_texts()))
+
+        result.passages, result.captions = texts(PASSAGE), texts(CAPTION)
+        result.copy_blocks, result.body = texts(COPY_BLOCK), texts("body")
+        result.raw_copy_blocks = "\n".join(page.locator(COPY_BLOCK).all_inner_texts())
+        outer_html = "elements => elements.map(e => e.outerHTML)"
+        for name, selector in FORBIDDEN_ELEMENTS.items():
+            scoped = ", ".join(f"{REPORT_TEXT} {part.strip()}" for part in selector.split(","))
+            result.elements[name] = page.locator(scoped).evaluate_all(outer_html)
+        result.links = page.locator(f"{REPORT_TEXT} a, a[href^='javascript:' i], a[href^='data:' i]") \
+            .evaluate_all(outer_html)
+        result.attributes = page.evaluate(SUSPICIOUS_ATTRIBUTES)
+        result.pwned = page.evaluate("typeof window.__pwned")
+        result.shown = (page.evaluate("getComputedStyle(document.body).display") != "none"
+                        and page.locator(CHAT_INPUT).is_visible())
+        full_page_screenshot(page, ARTIFACTS / f"hostile-{HOSTILE_QUESTIONS.index(question) + 1}.png")
+    except Exception as exc:  # noqa: BLE001
+        result.error += f" / reading the page: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return result
 
 
 @pytest.fixture(scope="module")
-def hostile(browser, hostile_server) -> HostilePage:
-    """The app after all hostile questions were asked, in one session (read-only for the tests)."""
-    tab = open_tab(browser, hostile_server)
-    page = tab.page
-    for question in HOSTILE_QUESTIONS:
-        ask(page, question)
-    # Give anything that would load or fire (onerror, autofocus, meta refresh) time to do so.
-    page.locator(PROSE).last.hover()
-    page.wait_for_timeout(1500)
-    result = HostilePage(
-        tab,
-        passages=normalise(" \n".join(page.locator(PASSAGE).all_inner_texts())),
-        captions=normalise(" \n".join(page.locator(CAPTION).all_inner_texts())),
-        copy_blocks=normalise(" \n".join(page.locator(COPY_BLOCK).all_inner_texts())),
-        body=normalise(page.locator("body").inner_text()))
-    full_page_screenshot(page, ARTIFACTS / "hostile.png")
-    yield result
-    tab.context.close()
+def hostile(browser, hostile_server) -> list[Visit]:
+    """Every hostile question asked once, each in a fresh session (one broken page spoils no other)."""
+    visits = []
+    for number, question in enumerate(HOSTILE_QUESTIONS):
+        visits.append(visit(browser, hostile_server, question,
+                            FIRST_ANSWER_TIMEOUT if number == 0 else PAGE_TIMEOUT))
+    yield visits
+    for one in visits:
+        one.tab.context.close()
+
+
+def everywhere(visits: list[Visit], name: str) -> str:
+    return " \n".join(getattr(v, name) for v in visits)
 
 
 def test_hostile_report_holds_every_payload():
@@ -439,59 +497,56 @@ def test_hostile_report_holds_every_payload():
     assert missing == []
 
 
+def test_every_hostile_question_was_answered(hostile):
+    assert [(v.question, v.error) for v in hostile if v.error] == []
+
+
 @pytest.mark.parametrize("payload", PASSAGE_PAYLOADS.values(), ids=PASSAGE_PAYLOADS.keys())
 def test_passage_payload_shows_literally(hostile, payload):
     shown = normalise(payload)
-    assert shown in hostile.passages, f"{payload!r} is not shown literally in any passage"
-    assert shown in hostile.body
+    assert shown in everywhere(hostile, "passages"), f"{payload!r} is not shown literally in any passage"
+    assert shown in everywhere(hostile, "body")
 
 
 @pytest.mark.parametrize("payload", CAPTION_PAYLOADS.values(), ids=CAPTION_PAYLOADS.keys())
 def test_citation_payload_shows_literally(hostile, payload):
     shown = normalise(payload)
-    assert shown in hostile.captions, f"{payload!r} is not shown literally in any citation"
-    assert shown in hostile.copy_blocks and shown in hostile.body
+    assert shown in everywhere(hostile, "captions"), f"{payload!r} is not shown literally in any citation"
+    assert shown in everywhere(hostile, "copy_blocks")
+    assert shown in everywhere(hostile, "body")
 
 
-@pytest.mark.parametrize("selector", FORBIDDEN_ELEMENTS.values(), ids=FORBIDDEN_ELEMENTS.keys())
-def test_report_text_creates_no_element(hostile, selector):
-    scoped = ", ".join(f"{REPORT_TEXT} {part.strip()}" for part in selector.split(","))
-    found = hostile.tab.page.locator(scoped).evaluate_all("elements => elements.map(e => e.outerHTML)")
-    assert found == []
+def test_copy_blocks_hold_no_invisible_characters(hostile):
+    """The copy button gives the report's own text: no zero-width character slipped in for display."""
+    copied = "\n".join(v.raw_copy_blocks for v in hostile)
+    assert "Beekeepers Union" in copied
+    assert [hex(ord(c)) for c in copied if ord(c) in ZERO_WIDTH] == []
+
+
+@pytest.mark.parametrize("name", FORBIDDEN_ELEMENTS.keys())
+def test_report_text_creates_no_element(hostile, name):
+    assert [html for v in hostile for html in v.elements.get(name, [])] == []
 
 
 def test_report_text_creates_no_links(hostile):
-    """URLs in report text are text, not links that take a reader off to a stranger's host."""
-    page = hostile.tab.page
-    assert page.locator("a[href^='javascript:' i], a[href^='data:' i]").count() == 0
-    links = page.locator(f"{REPORT_TEXT} a").evaluate_all(
-        "elements => elements.map(e => e.getAttribute('href') + '  <-  ' + e.outerHTML)")
-    assert links == []
+    """URLs in report text stay text: no link that takes a reader to a stranger's host (or runs script)."""
+    assert [html for v in hostile for html in v.links] == []
 
 
-def test_no_outside_address_or_event_handler_in_the_page(hostile):
-    found = hostile.tab.page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(e =>
-        [...e.attributes].filter(a => /^on/i.test(a.name)
-            || (['src', 'href', 'data', 'action', 'srcdoc', 'content'].includes(a.name)
-                && /203\\.0\\.113\\.7|^\\s*(javascript|data:text)/i.test(a.value)))
-          .filter(a => !(e.tagName === 'A' && a.name === 'href'))  // links: see test_report_text_creates_no_links
-          .map(a => `<${e.tagName.toLowerCase()} ${a.name}="${a.value}">`))""")
-    assert found == []
+def test_no_event_handler_or_outside_address_in_the_page(hostile):
+    assert [found for v in hostile for found in v.attributes] == []
 
 
 def test_no_dialog_and_no_script_ran(hostile):
-    assert hostile.tab.dialogs == []
-    assert hostile.tab.page.evaluate("typeof window.__pwned") == "undefined"
-    assert hostile.tab.page_errors == []
+    assert [d for v in hostile for d in v.tab.dialogs] == []
+    assert [v.pwned for v in hostile] == ["undefined"] * len(hostile)
+    assert [e for v in hostile for e in v.tab.page_errors] == []
 
 
 def test_no_request_leaves_loopback(hostile):
-    assert hostile.tab.outside_requests == []
+    assert [url for v in hostile for url in v.tab.outside_requests] == []
 
 
-def test_page_is_still_visible(hostile):
-    """<style>body{display:none}</style> as CSS would hide everything."""
-    page = hostile.tab.page
-    assert page.locator(CHAT_INPUT).is_visible()
-    assert page.evaluate("getComputedStyle(document.body).display") != "none"
-    assert len(hostile.body) > 1000
+def test_page_stays_visible(hostile):
+    """<style>body{display:none}</style> taken as CSS would hide the whole app."""
+    assert [v.question for v in hostile if not v.shown] == []
