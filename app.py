@@ -1,8 +1,8 @@
 """Ask the anti-trafficking reports in a browser: `streamlit run app.py`.
 
 A thin Streamlit script: it loads the model and the current store once per server,
-keeps each visitor's conversation in st.session_state, and renders cited passages.
-Retrieval lives in index/, reading reports in ingest/.
+keeps each visitor's conversation and quote basket in st.session_state, and renders
+cited passages. Retrieval lives in index/, reading reports in ingest/.
 """
 
 from __future__ import annotations
@@ -11,10 +11,14 @@ import os
 
 import streamlit as st
 
-from index.embedder import MiniLMEmbedder
+from index.basket import Basket, BasketError, items_from_hits
+from index.citations import DEFAULT_STYLE, STYLES, reference
+from index.embedder import MiniLMEmbedder, load_multilingual
 from index.errors import StoreError
+from index.export import MIME_TYPES, to_csv, to_docx, to_markdown
+from index.followup import interpret
 from index.present import citation_line, copy_text, escape_markdown, highlighted_passage
-from index.search import Answer, Searcher
+from index.search import Answer, Filters, Hit, Searcher, filter_choices
 from index.settings import default_index_dir
 from index.store import current_generation, load_store
 from ingest.readers import ReadOptions
@@ -23,8 +27,10 @@ from ingest.uploads import MAX_UPLOAD_MB, ingest_uploads
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 PAGE_TITLE = "Ask the CAAHT reports"
 EXAMPLE = "Which routes make Kukës a transit location?"
-NOT_ANSWERED = ("The reports do not seem to answer this question. "
-                "The closest passages are shown below, but they are probably not an answer.")
+NOT_ANSWERED = ("The reports do not seem to answer this question. The closest passages are shown "
+                "below, but they are probably not an answer.")
+STYLE_NAMES = {"plain": "Plain", "footnote": "Footnote", "author-date": "Author–date"}
+ANY = "(any)"
 
 
 @st.cache_resource(show_spinner="Loading the language model…")
@@ -32,12 +38,17 @@ def get_embedder() -> MiniLMEmbedder:
     return MiniLMEmbedder()
 
 
+@st.cache_resource(show_spinner=False)
+def get_multilingual():
+    return load_multilingual()
+
+
 @st.cache_resource(show_spinner="Loading the index…", max_entries=2)
 def get_searcher(index_dir: str, generation: str) -> Searcher:
     # Keyed by generation: after an ingest publishes a new one, the next question
     # loads it; sessions never see a half-written store.
     store = load_store(index_dir, model=MiniLMEmbedder.name)
-    return Searcher(store, get_embedder())
+    return Searcher(store, get_embedder(), get_multilingual())
 
 
 def current_searcher() -> Searcher | None:
@@ -45,7 +56,8 @@ def current_searcher() -> Searcher | None:
     generation = current_generation(index_dir)
     if generation is None:
         st.info(f"No index has been built yet. Build it from the bundled reports with:\n\n"
-                f"`python -m ingest`\n\n(it writes the index to `{index_dir}`), then reload this page.")
+                f"`python -m ingest`\n\n(it writes the index to `{index_dir}`), then reload this page. "
+                "You can also add a report with the upload control in the sidebar.")
         return None
     try:
         return get_searcher(str(index_dir), generation)
@@ -54,25 +66,23 @@ def current_searcher() -> Searcher | None:
         return None
 
 
-def render_answer(answer: Answer) -> None:
-    if not answer.hits:
-        st.write("No passages to show.")
-        return
-    if not answer.answered:
-        st.warning(NOT_ANSWERED)
-    for hit in answer.hits:
-        with st.container(border=True):
-            label = "Closest passage" if not answer.answered else "Citation"
-            st.markdown(f"**{label} {hit.rank}**")
-            st.markdown(highlighted_passage(hit))
-            st.caption(escape_markdown(citation_line(hit)))
-            st.code(copy_text(hit), language=None, wrap_lines=True)
+# ------------------------------------------------------------------ sidebar
+
+def filters_sidebar(searcher: Searcher) -> Filters:
+    choices = filter_choices(searcher.store)
+    with st.sidebar.expander("Restrict questions to…", expanded=False):
+        reports = st.multiselect("Reports", choices.reports, key="filter_reports")
+        year = st.selectbox("Year", (ANY, *choices.years), key="filter_year")
+        section = st.selectbox("Section", (ANY, *choices.sections), key="filter_section")
+        organisation = st.selectbox("Organisation", (ANY, *choices.organisations), key="filter_organisation")
+    return Filters(reports=tuple(reports), year=None if year == ANY else year,
+                   section=None if section == ANY else section,
+                   organisation=None if organisation == ANY else organisation)
 
 
 def add_reports_sidebar() -> None:
     """Upload PDFs or text extracts; each gets the same per-file outcome as `python -m ingest`."""
-    with st.sidebar:
-        st.header("Add reports")
+    with st.sidebar.expander("Add reports", expanded=False):
         with st.form("upload", clear_on_submit=True):
             files = st.file_uploader("PDF or text extract", type=["pdf", "txt"], accept_multiple_files=True)
             password = st.text_input("Password (only for encrypted PDFs)", type="password")
@@ -86,47 +96,141 @@ def add_reports_sidebar() -> None:
 def ingest_uploaded(files, password: str) -> None:
     too_big = [f.name for f in files if f.size > MAX_UPLOAD_MB * 1024 * 1024]
     if too_big:
-        st.error(f"Too large (over {MAX_UPLOAD_MB} MB): {', '.join(too_big)}. Split the file or use "
-                 "`python -m ingest` on the command line.")
+        st.error(escape_markdown(f"Too large (over {MAX_UPLOAD_MB} MB): {', '.join(too_big)}. "
+                                 "Split the file or use `python -m ingest` on the command line."))
         return
     uploads = [(f.name, f.getvalue()) for f in files]
     options = ReadOptions(passwords=(password,) if password else ())
     with st.status(f"Adding {len(uploads)} file(s)…", expanded=True) as status:
         summary = ingest_uploads(default_index_dir(), uploads, options=options,
-                                 log=lambda text: status.write(escape_markdown(text.strip())) if text.strip() else None,
-                                 embedder_factory=get_embedder)
+                                 log=lambda text: status.text(text.strip()) if text.strip() else None,
+                                 embedder_factory=get_embedder, multilingual_factory=get_multilingual)
         status.update(label="Done" if summary.ok else "Some files could not be added",
                       state="complete" if summary.ok else "error", expanded=not summary.ok)
     st.session_state.upload_report = summary.render().splitlines()
 
 
-def render_history() -> None:
-    for answer in st.session_state.history:
+def basket_sidebar(style: str) -> None:
+    basket: Basket = st.session_state.basket
+    with st.sidebar.expander(f"Quote basket ({len(basket)})", expanded=bool(len(basket))):
+        if not len(basket):
+            st.caption("Add quotes from the answers to collect them for a proposal.")
+            return
+        for item in basket:
+            with st.container(border=True):
+                st.markdown(escape_markdown(f"“{item.quote}”"))
+                st.caption(escape_markdown(reference(item.citation)))
+                if not item.verified:
+                    st.warning("Edited: this quote no longer matches the report's words.")
+                st.text_area("Note", item.note, key=f"note-{item.id}", on_change=edit_note, args=(item.id,))
+                up, down, remove = st.columns(3)
+                up.button("↑", key=f"up-{item.id}", on_click=change_basket, args=("move_up", item.id),
+                          help="Move up")
+                down.button("↓", key=f"down-{item.id}", on_click=change_basket, args=("move_down", item.id),
+                            help="Move down")
+                remove.button("✕", key=f"remove-{item.id}", on_click=change_basket, args=("remove", item.id),
+                              help="Remove from the basket")
+        download_buttons(basket.items, style, key="basket")
+
+
+def edit_note(item_id: int) -> None:
+    st.session_state.basket = st.session_state.basket.edit_note(item_id, st.session_state[f"note-{item_id}"])
+
+
+def change_basket(action: str, item_id: int) -> None:
+    st.session_state.basket = getattr(st.session_state.basket, action)(item_id)
+
+
+def add_to_basket(hit: Hit, whole: bool) -> None:
+    searcher = current_searcher()
+    if searcher is None:
+        return
+    report = next(r for r in searcher.store.manifest.reports if r.report == hit.passage.report)
+    try:
+        basket = st.session_state.basket
+        st.session_state.basket = basket.add(hit.passage, report) if whole else basket.add_hit(hit, report)
+    except BasketError as exc:
+        st.session_state.basket_error = str(exc)
+
+
+def download_buttons(items, style: str, *, key: str) -> None:
+    columns = st.columns(3)
+    files = [("MD", "md", "markdown", lambda: to_markdown(items, style)),
+             ("Word", "docx", "docx", lambda: to_docx(items, style)),
+             ("CSV", "csv", "csv", lambda: to_csv(items))]
+    for column, (label, suffix, mime, make) in zip(columns, files):
+        # A callable defers building the file until the button is clicked.
+        column.download_button(label, data=make, file_name=f"quotes.{suffix}", mime=MIME_TYPES[mime],
+                               key=f"download-{key}-{suffix}", on_click="ignore")
+
+
+# ------------------------------------------------------------------ answers
+
+def render_answer(answer: Answer, number: int, style: str, searcher: Searcher) -> None:
+    if answer.interpreted and answer.interpreted != answer.question:
+        st.caption(escape_markdown(f"Understood as: {answer.interpreted}"))
+    if answer.filters.active:
+        st.caption(escape_markdown(f"Restricted to: {describe_filters(answer.filters)}"))
+    if not answer.hits:
+        st.write("No passages match these restrictions.")
+        return
+    if not answer.answered:
+        st.warning(NOT_ANSWERED)
+    for hit in answer.hits:
+        render_hit(hit, answer.answered, style, key=f"{number}-{hit.rank}")
+    with st.expander("Export this answer"):
+        reports = searcher.store.manifest.reports
+        download_buttons(items_from_hits(answer.hits, reports), style, key=f"answer-{number}")
+
+
+def render_hit(hit: Hit, answered: bool, style: str, *, key: str) -> None:
+    with st.container(border=True):
+        label = "Citation" if answered else "Closest passage (probably not an answer)"
+        st.markdown(f"**{label} {hit.rank}**")
+        st.markdown(highlighted_passage(hit))
+        st.caption(escape_markdown(citation_line(hit)))
+        st.code(copy_text(hit, style), language=None, wrap_lines=True)
+        quote, whole = st.columns(2)
+        quote.button("Add quote to basket", key=f"add-quote-{key}", on_click=add_to_basket, args=(hit, False))
+        whole.button("Add whole passage", key=f"add-whole-{key}", on_click=add_to_basket, args=(hit, True))
+
+
+def describe_filters(filters: Filters) -> str:
+    parts = [*filters.reports, str(filters.year or ""), filters.section or "", filters.organisation or ""]
+    return "; ".join(p for p in parts if p)
+
+
+def render_history(style: str, searcher: Searcher) -> None:
+    for number, answer in enumerate(st.session_state.history):
         with st.chat_message("user"):
             st.text(answer.question)
         with st.chat_message("assistant"):
-            render_answer(answer)
+            render_answer(answer, number, style, searcher)
 
 
 def main() -> None:
     st.set_page_config(page_title=PAGE_TITLE, page_icon="📑", layout="centered")
     st.title(PAGE_TITLE)
     st.caption("Every answer is a passage quoted from the reports, with report, page and presenter. "
-               "Use the copy icon on a citation to paste it into a proposal.")
+               "Use the copy icon on a citation to paste it into a proposal, or collect quotes in the basket.")
     st.session_state.setdefault("history", [])
+    st.session_state.setdefault("basket", Basket())
+    style = st.sidebar.selectbox("Citation style", STYLES, index=STYLES.index(DEFAULT_STYLE),
+                                 format_func=STYLE_NAMES.get, key="style")
     add_reports_sidebar()
     searcher = current_searcher()
     if searcher is None:
         return
-    render_history()
+    filters = filters_sidebar(searcher)
+    basket_sidebar(style)
+    if "basket_error" in st.session_state:
+        st.sidebar.error(escape_markdown(st.session_state.pop("basket_error")))
     question = st.chat_input(f"Ask a question, e.g. {EXAMPLE}")
     if question:
-        answer = searcher.ask(question)
-        st.session_state.history.append(answer)
-        with st.chat_message("user"):
-            st.text(question)
-        with st.chat_message("assistant"):
-            render_answer(answer)
+        history = st.session_state.history
+        understood = interpret(question, history[-1] if history else None)
+        history.append(searcher.ask(question, filters=filters, interpreted=understood.interpreted))
+    render_history(style, searcher)
 
 
 main()

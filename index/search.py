@@ -216,3 +216,23 @@ def open_searcher(index_dir, *, embedder: Embedder | None = None) -> Searcher:
     store = load_store(index_dir, model=expected)
     multilingual = load_multilingual() if store.contents.multilingual_model else None
     return Searcher(store, embedder if embedder is not None else MiniLMEmbedder(), multilingual)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What a question can be restricted to, as found in the store."""
+
+    reports: tuple[str, ...]
+    years: tuple[int, ...]
+    sections: tuple[str, ...]
+    organisations: tuple[str, ...]
+
+
+def filter_choices(store: Store) -> FilterChoices:
+    passages = store.passages
+    return FilterChoices(
+        reports=tuple(r.report for r in store.manifest.reports),
+        years=tuple(sorted({p.year for p in passages if p.year is not None})),
+        sections=tuple(dict.fromkeys(p.section for p in passages if p.section)),
+        organisations=tuple(sorted({p.organisation for p in passages if p.organisation})),
+    )
