@@ -358,6 +358,7 @@ HOSTILE_QUESTIONS = (
     "What did the glacier observatory staff find?",
     "What did the pomegranate orchard workers write?",
     "What did the tangerine market stalls show?",
+    "What did the quince exporters write?",
 )
 # Each must show literally, as text, in the passage Markdown ("passage") or the citation caption.
 PASSAGE_PAYLOADS = {
@@ -390,6 +391,14 @@ PASSAGE_PAYLOADS = {
     "bare-url": "https://evil.example/bare",
     "www-url": "www.evil.example",
     "email": "orders@evil.example",
+    "url-upper-case": "HTTPS://EVIL.EXAMPLE/UPPER",
+    "www-mixed-case": "Www.Evil.Example/mixed",
+    "mailto": "mailto:quince@evil.example",
+    "xmpp": "xmpp:quince@evil.example",
+    "email-plus": "first.last+quince@evil.example",
+    "url-in-parentheses": "(see http://evil.example/paren)",
+    "ftp-url": "ftp://203.0.113.7/quince.csv",
+    "url-port-query": "https://203.0.113.7:8443/quince?x=1&y=2#frag",
     "link-stylesheet": '<link rel="stylesheet" href="http://203.0.113.7/style.css">',
     "object": '<object data="http://203.0.113.7/object.swf"></object>',
     "meta-refresh": '<meta http-equiv="refresh" content="0;url=http://evil.example/">',

@@ -116,3 +116,31 @@ def test_removing_an_unknown_report_fails_and_changes_nothing(hashing_store: Pat
 def test_current_points_at_a_complete_generation(hashing_store: Path):
     pointer = json.loads((hashing_store / CURRENT).read_text())
     assert (hashing_store / pointer["generation"] / MANIFEST).exists()
+
+
+class OtherHashingEmbedder(HashingEmbedder):
+    name = "test/other-hashing-embedder"
+    dimension = 128
+
+
+def test_changing_the_model_rebuilds_every_report_from_its_kept_source(hashing_store: Path):
+    from ingest.pipeline import IngestRun
+
+    before = load_store(hashing_store).passages
+    summary = IngestRun(hashing_store, embedder_factory=OtherHashingEmbedder,
+                        multilingual_factory=lambda: None).execute([])
+    assert summary.note == ("Rebuilt every report: the model changed "
+                            "(test/hashing-embedder → test/other-hashing-embedder).")
+    store = load_store(hashing_store, model=OtherHashingEmbedder.name)
+    assert store.passages == before and store.faiss_index.d == 128
+
+
+def test_changing_the_splitter_rebuilds(hashing_store: Path, monkeypatch):
+    import ingest.pipeline
+
+    monkeypatch.setattr(ingest.pipeline, "SPLITTER_VERSION", 999)
+    summary = ingest_files(hashing_store, [])
+    assert summary.note.startswith("Rebuilt every report: the splitter changed")
+    assert load_store(hashing_store).manifest.splitter_version == 999
+    assert sorted(r.report for r in load_store(hashing_store).manifest.reports) == [
+        "caaht-2006-kukes-extract.txt", "tiny-2009.txt"]

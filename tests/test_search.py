@@ -1,0 +1,72 @@
+"""Search behaviour with the real packaged models on the bundled corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.evaluate import load_questions
+from index.followup import interpret
+from index.query import gloss, language_of
+from index.search import Filters
+
+from .conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def dev_answers(real_searcher):
+    questions = load_questions(DATA / "dev_questions.jsonl") + load_questions(DATA / "dev_noanswer.jsonl")
+    return [(q, real_searcher.ask(q.q, k=10)) for q in questions]
+
+
+def test_every_quote_is_an_exact_substring_of_its_passage(dev_answers):
+    hits = [hit for _, answer in dev_answers for hit in answer.hits]
+    assert len(hits) == 270
+    assert all(hit.passage.text[hit.quote_start:hit.quote_end] == hit.quote and hit.quote for hit in hits)
+
+
+def test_unanswerable_dev_questions_are_not_answered(dev_answers):
+    assert [(q.id, a.answered) for q, a in dev_answers if not q.answerable] == [
+        ("dn1", False), ("dn2", False), ("dn3", False)]
+
+
+@pytest.mark.parametrize(
+    "question, page, quote_part",
+    [
+        ("How many flyers were distributed?", 23, "1,500 flyers and 150 posters"),
+        ("Sa fletëpalosje u shpërndanë?", 23, "1,500 flyers and 150 posters"),
+        ("Which routes make Kukës a transit location?", 38, "Albania-Kosovo-Serbia"),
+    ],
+    ids=["english", "albanian", "accented-place-name"],
+)
+def test_top_hit_cites_the_right_page(real_searcher, question, page, quote_part):
+    top = real_searcher.ask(question).hits[0]
+    assert (top.passage.page, quote_part in top.quote) == (page, True)
+
+
+def test_follow_up_borrows_the_previous_answer(real_searcher):
+    first = real_searcher.ask("How many flyers were distributed?")
+    understood = interpret("who presented that?", first)
+    answer = real_searcher.ask("who presented that?", interpreted=understood.interpreted)
+    assert understood.reason == "refers to the previous answer"
+    assert answer.interpreted == understood.interpreted != "who presented that?"
+    assert "Ms. Aida Orgocka" in answer.hits[0].passage.text
+
+
+def test_filters_restrict_hits(real_searcher):
+    answer = real_searcher.ask("What should be improved?", filters=Filters(organisation="VMA"))
+    assert {h.passage.organisation for h in answer.hits} == {"VMA-Kukes"}
+    assert real_searcher.ask("flyers", filters=Filters(year=1999)).hits == ()
+
+
+@pytest.mark.parametrize(
+    "question, language",
+    [("Sa fletëpalosje u shpërndanë?", "sq"), ("Which routes make Kukës a transit location?", "en"),
+     ("Kush foli për komitetin?", "sq"), ("Who spoke for VMA Kukes?", "en")],
+    ids=["albanian", "english-with-accented-name", "albanian-no-diacritic-question-word", "english"],
+)
+def test_language_of(question, language):
+    assert language_of(question) == language
+
+
+def test_gloss_keeps_names_and_translates_domain_words():
+    assert gloss("Sa fletëpalosje u shpërndanë në Kukës?") == "how many flyers leaflets distributed Kukës"
