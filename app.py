@@ -20,7 +20,7 @@ from index.followup import interpret
 from index.present import citation_line, copy_text, escape_markdown, highlighted_passage
 from index.search import Answer, Filters, Hit, Searcher, filter_choices
 from index.settings import default_index_dir
-from index.store import current_generation, load_store
+from index.store import ReportInfo, current_generation, load_store
 from ingest.readers import ReadOptions
 from ingest.uploads import MAX_UPLOAD_MB, ingest_uploads
 
@@ -141,11 +141,7 @@ def change_basket(action: str, item_id: int) -> None:
     st.session_state.basket = getattr(st.session_state.basket, action)(item_id)
 
 
-def add_to_basket(hit: Hit, whole: bool) -> None:
-    searcher = current_searcher()
-    if searcher is None:
-        return
-    report = next(r for r in searcher.store.manifest.reports if r.report == hit.passage.report)
+def add_to_basket(hit: Hit, report: ReportInfo, whole: bool) -> None:
     try:
         basket = st.session_state.basket
         st.session_state.basket = basket.add(hit.passage, report) if whole else basket.add_hit(hit, report)
@@ -176,14 +172,16 @@ def render_answer(answer: Answer, number: int, style: str, searcher: Searcher) -
         return
     if not answer.answered:
         st.warning(NOT_ANSWERED)
+    reports = {r.report: r for r in searcher.store.manifest.reports}
     for hit in answer.hits:
-        render_hit(hit, answer.answered, style, key=f"{number}-{hit.rank}")
+        render_hit(hit, reports.get(hit.passage.report), answer.answered, style, key=f"{number}-{hit.rank}")
+    # A report removed since this answer was given can no longer be exported with provenance.
+    current = tuple(h for h in answer.hits if h.passage.report in reports)
     with st.expander("Export this answer"):
-        reports = searcher.store.manifest.reports
-        download_buttons(items_from_hits(answer.hits, reports), style, key=f"answer-{number}")
+        download_buttons(items_from_hits(current, reports.values()), style, key=f"answer-{number}")
 
 
-def render_hit(hit: Hit, answered: bool, style: str, *, key: str) -> None:
+def render_hit(hit: Hit, report: ReportInfo | None, answered: bool, style: str, *, key: str) -> None:
     with st.container(border=True):
         label = "Citation" if answered else "Closest passage (probably not an answer)"
         st.markdown(f"**{label} {hit.rank}**")
@@ -191,8 +189,11 @@ def render_hit(hit: Hit, answered: bool, style: str, *, key: str) -> None:
         st.caption(escape_markdown(citation_line(hit)))
         st.code(copy_text(hit, style), language=None, wrap_lines=True)
         quote, whole = st.columns(2)
-        quote.button("Add quote to basket", key=f"add-quote-{key}", on_click=add_to_basket, args=(hit, False))
-        whole.button("Add whole passage", key=f"add-whole-{key}", on_click=add_to_basket, args=(hit, True))
+        gone = report is None
+        quote.button("Add quote to basket", key=f"add-quote-{key}", on_click=add_to_basket,
+                     args=(hit, report, False), disabled=gone)
+        whole.button("Add whole passage", key=f"add-whole-{key}", on_click=add_to_basket,
+                     args=(hit, report, True), disabled=gone)
 
 
 def describe_filters(filters: Filters) -> str:

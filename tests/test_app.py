@@ -57,3 +57,25 @@ def test_history_keeps_earlier_questions(app_on, real_store: Path):
     assert [a.question for a in at.session_state.history] == [
         "How many flyers were distributed?", "Should anti-trafficking police be trained?"]
     assert len(at.chat_message) == 4
+
+
+def test_follow_up_shows_how_it_was_understood(app_on, real_store: Path):
+    at = app_on(real_store)
+    at.chat_input[0].set_value("How many flyers were distributed?").run()
+    at.chat_input[0].set_value("who presented that?").run()
+    understood = [shown_text(c.value) for c in at.caption if "Understood as" in shown_text(c.value)]
+    assert understood == ["Understood as: who presented that? many flyers were distributed "
+                          "School-based prevention activities"]
+
+
+def test_add_quote_to_basket_and_switch_citation_style(app_on, real_store: Path):
+    at = app_on(real_store)
+    at.chat_input[0].set_value("How many flyers were distributed?").run()
+    at.button(key="add-quote-0-1").click().run()
+    [item] = at.session_state.basket.items
+    assert (item.quote, item.passage.page, item.verified) == (
+        "An awareness raising campaign distributed 1,500 flyers and 150 posters with anti-trafficking messages.",
+        23, True)
+    at.selectbox(key="style").set_value("author-date").run()
+    assert at.code[0].value.endswith("(Ms. Aida Orgocka 2006, Christian Children's Fund, Albania, "
+                                     "2006 CAAHT Annual Conference Report, p. 23)")
