@@ -9,7 +9,6 @@ REQUIRE_BROWSER=1 (as in CI), where a missing browser is a failure.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -47,10 +46,10 @@ except ImportError as exc:  # pragma: no cover - playwright is in requirements.t
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SERVER_START_TIMEOUT = 120  # seconds until /_stcore/health answers "ok"
-FIRST_ANSWER_TIMEOUT = 180_000  # ms; the first question loads the sentence-transformers model
-PAGE_TIMEOUT = 60_000  # ms
+ANSWER_TIMEOUT = 180_000  # ms; the first question loads the models (and CI machines are slow)
+PAGE_TIMEOUT = 60_000  # ms, for anything else
 ARTIFACTS = ROOT / "test-artifacts"
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 FLYERS = "How many flyers were distributed?"
 POLICE = "Should anti-trafficking police be trained?"
@@ -62,7 +61,7 @@ FLYERS_CITATION = ("“An awareness raising campaign distributed 1,500 flyers an
 CHAT_INPUT = "[data-testid=stChatInput] textarea"
 MESSAGE = "[data-testid=stChatMessage]"
 CONTENT = "[data-testid=stChatMessageContent]"
-HIT_BOX = f"{CONTENT} [data-testid=stLayoutWrapper]"  # one st.container(border=True) per hit
+HIT_BOX = f"{CONTENT} [data-testid=stLayoutWrapper]"  # st.container(border=True) per hit (first match)
 PASSAGE = f"{CONTENT} [data-testid=stMarkdownContainer]"  # st.markdown: label and passage
 CAPTION = f"{CONTENT} [data-testid=stCaptionContainer]"  # st.caption: the citation line
 COPY_BLOCK = f"{CONTENT} [data-testid=stCode]"  # st.code: what the copy button copies
@@ -207,9 +206,13 @@ def open_tab(browser: Browser, server: Server) -> Tab:
         if urlsplit(socket.url).hostname not in LOOPBACK_HOSTS:
             tab.outside_requests.append(socket.url)
 
+    def on_dialog(dialog) -> None:  # an alert() would otherwise be dismissed unseen
+        tab.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
     context.route("**/*", route)
     page.on("websocket", on_websocket)
-    page.on("dialog", lambda dialog: (tab.dialogs.append(f"{dialog.type}: {dialog.message}"), dialog.dismiss()))
+    page.on("dialog", on_dialog)
     page.on("pageerror", lambda error: tab.page_errors.append(str(error)))
     page.goto(server.url)
     return tab
@@ -229,7 +232,7 @@ def new_tab(browser):
         tab.context.close()
 
 
-def ask(page: Page, question: str, timeout: float = FIRST_ANSWER_TIMEOUT) -> None:
+def ask(page: Page, question: str, timeout: float = ANSWER_TIMEOUT) -> None:
     """Type a question, press Enter, and wait until the app has finished answering it."""
     asked = page.locator(MESSAGE).count() // 2
     box = page.locator(CHAT_INPUT)
@@ -360,7 +363,7 @@ HOSTILE_QUESTIONS = (
     "What did the tangerine market stalls show?",
     "What did the quince exporters write?",
 )
-# Each must show literally, as text, in the passage Markdown ("passage") or the citation caption.
+# Each must show literally, as text, in the passages (st.markdown) ...
 PASSAGE_PAYLOADS = {
     "script": "<script>window.__pwned=1</script>",
     "img-onerror": '<img src=x onerror="window.__pwned=2">',
@@ -404,7 +407,8 @@ PASSAGE_PAYLOADS = {
     "meta-refresh": '<meta http-equiv="refresh" content="0;url=http://evil.example/">',
     "section-title": 'Beekeeping cooperatives <svg onload="window.__pwned=10"> in the highlands',
 }
-CAPTION_PAYLOADS = {  # from the report's title line and its presenter lines
+# ... or in the citation captions (st.caption) and copy blocks: the title and presenter lines.
+CAPTION_PAYLOADS = {
     "report-title": "2006 <u>Hostile</u> Input Test Report",
     "speaker": "Mr. Evil <b>Tester</b>",
     "organisation-img": 'Beekeepers Union <img src=x onerror="window.__pwned=9"> Team',
@@ -450,21 +454,25 @@ class Visit:
     tab: Tab | None = None
 
 
-def visit(browser: Browser, server: Server, question: str, timeout: float) -> Visit:
+def visit(browser: Browser, server: Server, question: str) -> Visit:
     tab = open_tab(browser, server)
     result = Visit(question, tab=tab)
     page = tab.page
+
+    def texts(selector: str) -> str:
+        return normalise(" \n".join(page.locator(selector).all_inner_texts()))
+
     try:
-        ask(page, question, timeout=timeout)
-        # Give anything that would load or fire (onerror, autofocus, meta refresh) time to do so.
-        page.locator(PROSE).last.hover(timeout=5_000)
+        ask(page, question)
     except Exception as exc:  # noqa: BLE001 - recorded; the tests report it with the rest
         result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    try:  # pass the mouse over the passages (onmouseover), best effort
+        page.locator(PROSE).last.hover(timeout=5_000, force=True)
+    except Exception:  # noqa: BLE001
+        pass
     try:
+        # Give anything that would load or fire (onerror, autofocus, meta refresh) time to do so.
         page.wait_for_timeout(1_000)
-        def texts(selector: str) -> str:
-            return normalise(" \n".join(page.locator(selector).all_inner_texts()))
-
         result.passages, result.captions = texts(PASSAGE), texts(CAPTION)
         result.copy_blocks, result.body = texts(COPY_BLOCK), texts("body")
         result.raw_copy_blocks = "\n".join(page.locator(COPY_BLOCK).all_inner_texts())
@@ -487,10 +495,7 @@ def visit(browser: Browser, server: Server, question: str, timeout: float) -> Vi
 @pytest.fixture(scope="module")
 def hostile(browser, hostile_server) -> list[Visit]:
     """Every hostile question asked once, each in a fresh session (one broken page spoils no other)."""
-    visits = []
-    for number, question in enumerate(HOSTILE_QUESTIONS):
-        visits.append(visit(browser, hostile_server, question,
-                            FIRST_ANSWER_TIMEOUT if number == 0 else PAGE_TIMEOUT))
+    visits = [visit(browser, hostile_server, question) for question in HOSTILE_QUESTIONS]
     yield visits
     for one in visits:
         one.tab.context.close()

@@ -20,7 +20,7 @@ KILLS = 25
 
 
 def child(index_dir: Path, *files: Path, slow: float = 0.0) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, CHILD, str(index_dir), *map(str, files), "--slow", str(slow)],
+    return subprocess.Popen([sys.executable, "-u", CHILD, str(index_dir), *map(str, files), "--slow", str(slow)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -68,10 +68,12 @@ def test_two_concurrent_ingests_both_land(tmp_path: Path):
     first_file, second_file = tmp_path / "a-2009.txt", tmp_path / "b-2009.txt"
     first_file.write_text(TINY_REPORT, encoding="utf-8")
     second_file.write_text(TINY_REPORT.replace("42 women", "43 women"), encoding="utf-8")
-    first = child(index_dir, CORPUS_FILE, first_file, slow=0.3)
-    time.sleep(0.5)
+    first = child(index_dir, CORPUS_FILE, first_file, slow=1.0)
+    # Start the second writer only once the first holds the lock (it prints "[1/2]" then).
+    started = [first.stdout.readline()]
+    assert started[0].startswith("[1/2]"), started
     second = child(index_dir, second_file)
-    outputs = [p.communicate(timeout=180)[0] for p in (first, second)]
+    outputs = ["".join(started) + first.communicate(timeout=300)[0], second.communicate(timeout=300)[0]]
     assert [first.returncode, second.returncode] == [0, 0], outputs
     assert "another ingest is running; waiting" in outputs[1]
     store = load_store(index_dir)
