@@ -35,7 +35,9 @@ ANY = "(any)"
 
 @st.cache_resource(show_spinner="Loading the language model…")
 def get_embedder() -> MiniLMEmbedder:
-    return MiniLMEmbedder()
+    embedder = MiniLMEmbedder()
+    embedder.encode(["warm up"])  # the first encode is slow; pay it at start-up, not on a question
+    return embedder
 
 
 @st.cache_resource(show_spinner=False)
@@ -226,12 +228,19 @@ def main() -> None:
     basket_sidebar(style)
     if "basket_error" in st.session_state:
         st.sidebar.error(escape_markdown(st.session_state.pop("basket_error")))
+    render_history(style, searcher)
     question = st.chat_input(f"Ask a question, e.g. {EXAMPLE}")
     if question:
+        # Show the question at once; the answer follows when the search is done.
+        with st.chat_message("user"):
+            st.text(question)
         history = st.session_state.history
         understood = interpret(question, history[-1] if history else None)
-        history.append(searcher.ask(question, filters=filters, interpreted=understood.interpreted))
-    render_history(style, searcher)
+        with st.chat_message("assistant"):
+            with st.spinner("Searching the reports…"):
+                answer = searcher.ask(question, filters=filters, interpreted=understood.interpreted)
+            render_answer(answer, len(history), style, searcher)
+        history.append(answer)
 
 
 main()
