@@ -106,7 +106,7 @@ def ingest_uploaded(files, password: str) -> None:
     with st.status(f"Adding {len(uploads)} file(s)…", expanded=True) as status:
         summary = ingest_uploads(default_index_dir(), uploads, options=options,
                                  log=lambda text: status.text(text.strip()) if text.strip() else None,
-                                 embedder_factory=get_embedder, multilingual_factory=get_multilingual)
+                                 embedder=get_embedder(), multilingual_factory=get_multilingual)
         status.update(label="Done" if summary.ok else "Some files could not be added",
                       state="complete" if summary.ok else "error", expanded=not summary.ok)
     st.session_state.upload_report = summary.render().splitlines()

@@ -101,11 +101,13 @@ class IngestRun:
     def __init__(self, index_dir: Path, *, options: ReadOptions = ReadOptions(),
                  embedder_factory: Callable[[], Embedder] = MiniLMEmbedder,
                  multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual,
-                 log: Log | None = None):
+                 embedder: Embedder | None = None, log: Log | None = None):
+        """`embedder_factory` is a class whose `name` and `dimension` are known before loading,
+        so a run with nothing to embed never loads the model; or pass a loaded `embedder`."""
         self.index_dir = Path(index_dir)
         self.options = options
         self._factory = embedder_factory
-        self._embedder: Embedder | None = None
+        self._embedder: Embedder | None = embedder
         # Loaded up front (it is quick): whether it is installed decides the store's layout.
         self._multilingual = multilingual_factory()
         self._log = log or (lambda _text: None)
@@ -121,7 +123,8 @@ class IngestRun:
         summary = Summary()
         with writer_lock(self.index_dir, on_wait=lambda: self._say("another ingest is running; waiting…")):
             clean_leftovers(self.index_dir)
-            state = open_contents(self.index_dir, self._factory, SPLITTER_VERSION, self._multilingual)
+            model = self._embedder if self._embedder is not None else self._factory
+            state = open_contents(self.index_dir, model, SPLITTER_VERSION, self._multilingual)
             contents, changed = state.contents, False
             if state.rebuild_reason or rebuild:
                 reason = state.rebuild_reason or "--rebuild was asked for"

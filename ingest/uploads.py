@@ -32,7 +32,7 @@ def safe_report_name(name: str) -> str:
 
 def ingest_uploads(index_dir: Path, uploads: Sequence[tuple[str, bytes]], *,
                    options: ReadOptions = ReadOptions(), log: Log | None = None,
-                   embedder_factory: Callable[[], Embedder] = MiniLMEmbedder,
+                   embedder_factory: Callable[[], Embedder] = MiniLMEmbedder, embedder: Embedder | None = None,
                    multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual) -> Summary:
     names = [safe_report_name(name) for name, _ in uploads]
     with tempfile.TemporaryDirectory(prefix="caaht-upload-") as folder:
@@ -41,6 +41,6 @@ def ingest_uploads(index_dir: Path, uploads: Sequence[tuple[str, bytes]], *,
             path = Path(folder) / f"upload-{number}"
             path.write_bytes(data)
             paths.append(path)
-        run = IngestRun(index_dir, options=options, embedder_factory=embedder_factory,
+        run = IngestRun(index_dir, options=options, embedder_factory=embedder_factory, embedder=embedder,
                         multilingual_factory=multilingual_factory, log=log)
         return run.execute(paths, names=names)

@@ -246,7 +246,11 @@ def ask(page: Page, question: str, timeout: float = ANSWER_TIMEOUT) -> None:
             const messages = document.querySelectorAll('[data-testid=stChatMessage]');
             if (messages.length < 2 * expected) return false;
             const answer = messages[2 * expected - 1];
-            if (!answer.querySelector('[data-testid=stMarkdownContainer]')) return false;
+            if (answer.querySelector('[data-testid=stSpinner]')) return false;
+            // An answer is rendered when its citations (copy blocks) or its "no passages" line are.
+            const done = answer.querySelector('[data-testid=stCode]')
+                || answer.innerText.includes('No passages');
+            if (!done) return false;
             return !document.querySelector('[data-testid=stStatusWidget]')
                 && !document.querySelector('[data-stale=true]');
         }""",
@@ -564,3 +568,68 @@ def test_no_request_leaves_loopback(hostile):
 def test_page_stays_visible(hostile):
     """<style>body{display:none}</style> taken as CSS would hide the whole app."""
     assert [v.question for v in hostile if not v.shown] == []
+
+
+# --------------------------------------------------------------------------- sessions, uploads, basket
+
+SHELTER = "How many women did the shelter in Kukes host?"
+
+
+@pytest.fixture(scope="module")
+def upload_server(serve, real_store: Path, tmp_path_factory) -> Server:
+    """A server on a copy of the corpus store, so that uploads do not change the shared one."""
+    import shutil
+
+    store = tmp_path_factory.mktemp("upload") / "store"
+    shutil.copytree(real_store, store)
+    return serve(store)
+
+
+def add_first_quote(page: Page, nth: int = 0) -> None:
+    page.get_by_role("button", name="Add quote to basket").nth(nth).click()
+    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=PAGE_TIMEOUT)
+
+
+def test_sessions_do_not_share_history_or_basket(new_tab, corpus_server):
+    first = new_tab(corpus_server).page
+    ask(first, FLYERS)
+    add_first_quote(first)
+    first.get_by_text("Quote basket (1)").wait_for(timeout=PAGE_TIMEOUT)
+    second = new_tab(corpus_server).page
+    second.locator(CHAT_INPUT).wait_for(state="visible", timeout=PAGE_TIMEOUT)
+    second.get_by_text("Quote basket (0)").wait_for(timeout=PAGE_TIMEOUT)
+    assert second.locator(MESSAGE).count() == 0
+
+
+def test_upload_a_report_and_ask_about_it_at_once(new_tab, upload_server, tmp_path: Path):
+    from .conftest import TINY_REPORT
+
+    report = tmp_path / "shelter-report-2009.txt"
+    report.write_text(TINY_REPORT, encoding="utf-8")
+    page = new_tab(upload_server).page
+    page.get_by_text("Add reports").click()
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(report))
+    page.get_by_role("button", name="Add to the index").click()
+    page.get_by_text("1 file(s): 1 ok.").wait_for(timeout=ANSWER_TIMEOUT)
+    ask(page, SHELTER)
+    top = page.locator(HIT_BOX).first
+    assert "hosted 42 women" in normalise(top.inner_text())
+    assert "p. 5" in top.locator("[data-testid=stCaptionContainer]").inner_text()
+
+
+def test_two_quotes_in_the_basket_download_as_word(new_tab, corpus_server, tmp_path: Path):
+    from docx import Document
+
+    page = new_tab(corpus_server).page
+    ask(page, FLYERS)
+    add_first_quote(page, 0)
+    add_first_quote(page, 1)
+    page.get_by_text("Quote basket (2)").wait_for(timeout=PAGE_TIMEOUT)
+    with page.expect_download(timeout=PAGE_TIMEOUT) as download:
+        page.locator("[data-testid=stDownloadButton] button", has_text="Word").first.click()
+    path = tmp_path / "quotes.docx"
+    download.value.save_as(path)
+    text = "\n".join(p.text for p in Document(str(path)).paragraphs)
+    assert "An awareness raising campaign distributed 1,500 flyers and 150 posters" in text
+    assert "2006 CAAHT Annual Conference Report, p. 23, presentation by Ms. Aida Orgocka" in text
+    assert text.count("2006 CAAHT Annual Conference Report") >= 2
