@@ -124,6 +124,9 @@ def basket_sidebar(style: str) -> None:
                 st.caption(escape_markdown(reference(item.citation)))
                 if not item.verified:
                     st.warning("Edited: this quote no longer matches the report's words.")
+                with st.popover("Edit quote"):
+                    st.text_area("Quote (keep the report's exact words)", item.quote, key=f"quote-{item.id}",
+                                 on_change=edit_quote, args=(item.id,))
                 st.text_area("Note", item.note, key=f"note-{item.id}", on_change=edit_note, args=(item.id,))
                 up, down, remove = st.columns(3)
                 up.button("↑", key=f"up-{item.id}", on_click=change_basket, args=("move_up", item.id),
@@ -137,6 +140,13 @@ def basket_sidebar(style: str) -> None:
 
 def edit_note(item_id: int) -> None:
     st.session_state.basket = st.session_state.basket.edit_note(item_id, st.session_state[f"note-{item_id}"])
+
+
+def edit_quote(item_id: int) -> None:
+    try:
+        st.session_state.basket = st.session_state.basket.edit_quote(item_id, st.session_state[f"quote-{item_id}"])
+    except BasketError as exc:
+        st.session_state.basket_error = str(exc)
 
 
 def change_basket(action: str, item_id: int) -> None:

@@ -79,3 +79,14 @@ def test_add_quote_to_basket_and_switch_citation_style(app_on, real_store: Path)
     at.selectbox(key="style").set_value("author-date").run()
     assert at.code[0].value.endswith("(Ms. Aida Orgocka 2006, Christian Children's Fund, Albania, "
                                      "2006 CAAHT Annual Conference Report, p. 23)")
+
+
+def test_an_edited_quote_is_flagged(app_on, real_store: Path):
+    at = app_on(real_store)
+    at.chat_input[0].set_value("How many flyers were distributed?").run()
+    at.button(key="add-quote-0-1").click().run()
+    [item] = at.session_state.basket.items
+    at.text_area(key=f"quote-{item.id}").set_value("An awareness campaign distributed 2,000 flyers.").run()
+    [edited] = at.session_state.basket.items
+    assert (edited.quote, edited.verified) == ("An awareness campaign distributed 2,000 flyers.", False)
+    assert [w.value for w in at.sidebar.warning] == ["Edited: this quote no longer matches the report's words."]
