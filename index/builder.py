@@ -22,8 +22,7 @@ from ingest.text import sentence_spans
 from .context import indexed_text
 from .embedder import Embedder, MultilingualEmbedder, Progress
 from .errors import IngestBusy, StoreMismatch, StoreMissing
-from .store import (Contents, ReportInfo, clean_leftovers, empty_contents, load_store, merge_contents,
-                    publish, save_source)
+from .store import Contents, ReportInfo, empty_contents, load_store
 
 LOCK_FILE = "ingest.lock"
 DEFAULT_LOCK_WAIT_S = 600.0
@@ -110,6 +109,3 @@ def report_status(contents: Contents, doc_name: str, sha256: str) -> str:
             return "unchanged" if info.sha256 == sha256 else "changed"
     return "new"
 
-
-__all__ = ["writer_lock", "open_contents", "embed_report", "report_status", "merge_contents",
-           "publish", "save_source", "clean_leftovers", "StoreState"]

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from index.builder import (embed_report, merge_contents, open_contents, publish, report_status,
-                           save_source, writer_lock)
+from index.builder import embed_report, open_contents, report_status, writer_lock
 from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
-from index.store import CURRENT, MANIFEST, Contents, clean_leftovers
+from index.store import (CURRENT, MANIFEST, Contents, clean_leftovers, merge_contents, publish,
+                         save_source)
 
 from .errors import EmptyReport, ReportError
 from .readers import PDF_SUFFIXES, TEXT_SUFFIXES, ReadOptions, read_report
