@@ -15,7 +15,7 @@ from index.basket import Basket, BasketError, items_from_hits
 from index.citations import DEFAULT_STYLE, STYLES, reference
 from index.embedder import MiniLMEmbedder, load_multilingual
 from index.errors import StoreError
-from index.export import MIME_TYPES, to_csv, to_docx, to_markdown
+from index.export import MIME_TYPES, to_csv_file, to_docx, to_markdown
 from index.followup import interpret
 from index.present import citation_line, copy_text, escape_markdown, highlighted_passage
 from index.search import Answer, Filters, Hit, Searcher, filter_choices
@@ -165,7 +165,7 @@ def download_buttons(items, style: str, *, key: str) -> None:
     columns = st.columns(3)
     files = [("MD", "md", "markdown", lambda: to_markdown(items, style)),
              ("Word", "docx", "docx", lambda: to_docx(items, style)),
-             ("CSV", "csv", "csv", lambda: to_csv(items))]
+             ("CSV", "csv", "csv", lambda: to_csv_file(items))]
     for column, (label, suffix, mime, make) in zip(columns, files):
         # A callable defers building the file until the button is clicked.
         column.download_button(label, data=make, file_name=f"quotes.{suffix}", mime=MIME_TYPES[mime],

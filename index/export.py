@@ -269,6 +269,12 @@ def to_csv(items: Iterable[BasketItem]) -> str:
     return out.getvalue()
 
 
+def to_csv_file(items: Iterable[BasketItem]) -> bytes:
+    """The CSV as a download: UTF-8 with a byte-order mark, which Excel needs to read
+    "Kukës" as UTF-8 rather than in the machine's legacy code page."""
+    return to_csv(items).encode("utf-8-sig")
+
+
 def csv_row(item: BasketItem) -> dict[str, str]:
     p = item.passage
     return {"quote": item.quote, "report": p.report, "page": printed_pages(p), "section": p.section or "",

@@ -14,8 +14,8 @@ from markdown_it import MarkdownIt
 from index.basket import Basket, BasketItem, items_from_hits
 from index.citations import STYLES, UnknownStyle, citation_text
 from index.export import (CITATION_STYLE, CSV_FIELDS, EDITED_FLAG, NOTE_LABEL, NOTE_STYLE, QUOTE_STYLE, ExportEntry,
-                          MarkdownFormatError, export_entries, parse_markdown, to_csv, to_docx, to_markdown,
-                          write_docx)
+                          MarkdownFormatError, export_entries, parse_markdown, to_csv, to_csv_file, to_docx,
+                          to_markdown, write_docx)
 from index.search import Hit
 from index.store import ReportInfo
 from ingest.records import Passage
@@ -211,10 +211,11 @@ def test_csv_round_trips_with_provenance():
     ]
 
 
-def test_csv_is_utf8_text_with_a_header_line():
-    text = to_csv(basket().items)
-    assert text.startswith(",".join(CSV_FIELDS) + "\r\n")
-    assert read_csv(text.encode("utf-8").decode("utf-8"))[1][0]["quote"].endswith("Tropojë.")
+def test_csv_download_is_utf8_with_a_bom_for_excel():
+    data = to_csv_file(basket().items)
+    assert data.startswith(b"\xef\xbb\xbf" + ",".join(CSV_FIELDS).encode() + b"\r\n")
+    assert read_csv(data.decode("utf-8-sig")) == read_csv(to_csv(basket().items))
+    assert read_csv(data.decode("utf-8-sig"))[1][0]["quote"].endswith("Tropojë.")
 
 
 def test_an_answer_exports_like_a_basket():
