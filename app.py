@@ -8,6 +8,7 @@ cited passages. Retrieval lives in index/, reading reports in ingest/.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -31,6 +32,14 @@ NOT_ANSWERED = ("The reports do not seem to answer this question. The closest pa
                 "below, but they are probably not an answer.")
 STYLE_NAMES = {"plain": "Plain", "footnote": "Footnote", "author-date": "Author–date"}
 ANY = "(any)"
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """What the last "Add to the index" did, kept across the rerun that empties the uploader."""
+
+    ok: bool
+    lines: tuple[str, ...]
 
 
 @st.cache_resource(show_spinner="Loading the language model…")
@@ -83,23 +92,40 @@ def filters_sidebar(searcher: Searcher) -> Filters:
 
 
 def add_reports_sidebar() -> None:
-    """Upload PDFs or text extracts; each gets the same per-file outcome as `python -m ingest`."""
+    """Upload PDFs or text extracts; each gets the same per-file outcome as `python -m ingest`.
+
+    Not an st.form: a press on "Add to the index" that arrives before the browser has
+    finished sending the file would find no file and be lost. Outside a form, the press is
+    remembered and the file is added on the rerun that its finished upload triggers.
+    """
     with st.sidebar.expander("Add reports", expanded=False):
-        with st.form("upload", clear_on_submit=True):
-            files = st.file_uploader("PDF or text extract", type=["pdf", "txt"], accept_multiple_files=True)
-            password = st.text_input("Password (only for encrypted PDFs)", type="password")
-            submitted = st.form_submit_button("Add to the index")
-        if submitted and files:
+        generation = st.session_state.setdefault("upload_generation", 0)
+        files = st.file_uploader("PDF or text extract", type=["pdf", "txt"], accept_multiple_files=True,
+                                 key=f"upload-{generation}")
+        password = st.text_input("Password (only for encrypted PDFs)", type="password",
+                                 key=f"password-{generation}")
+        if st.button("Add to the index"):
+            st.session_state.add_requested = True
+        if st.session_state.get("add_requested") and files:
+            del st.session_state.add_requested
+            st.session_state.upload_generation += 1  # a fresh uploader and password box next time
             ingest_uploaded(files, password)
-        for line in st.session_state.get("upload_report", []):
+            st.rerun()  # redraw with the emptied uploader; the outcome stays in upload_report
+        elif st.session_state.get("add_requested"):
+            st.info("Waiting for a file: choose or drop one above. It is added as soon as it has uploaded.")
+        report = st.session_state.get("upload_report")
+        if report is not None and not report.ok:
+            st.error("Some files could not be added; the index is unchanged for them.")
+        for line in report.lines if report else ():
             st.text(line)
 
 
 def ingest_uploaded(files, password: str) -> None:
     too_big = [f.name for f in files if f.size > MAX_UPLOAD_MB * 1024 * 1024]
     if too_big:
-        st.error(escape_markdown(f"Too large (over {MAX_UPLOAD_MB} MB): {', '.join(too_big)}. "
-                                 "Split the file or use `python -m ingest` on the command line."))
+        st.session_state.upload_report = UploadReport(ok=False, lines=(
+            f"Too large (over {MAX_UPLOAD_MB} MB): {', '.join(too_big)}. "
+            "Split the file or use `python -m ingest` on the command line.",))
         return
     uploads = [(f.name, f.getvalue()) for f in files]
     options = ReadOptions(passwords=(password,) if password else ())
@@ -109,7 +135,7 @@ def ingest_uploaded(files, password: str) -> None:
                                  embedder=get_embedder(), multilingual_factory=get_multilingual)
         status.update(label="Done" if summary.ok else "Some files could not be added",
                       state="complete" if summary.ok else "error", expanded=not summary.ok)
-    st.session_state.upload_report = summary.render().splitlines()
+    st.session_state.upload_report = UploadReport(ok=summary.ok, lines=tuple(summary.render().splitlines()))
 
 
 def basket_sidebar(style: str) -> None:

@@ -90,3 +90,14 @@ def test_an_edited_quote_is_flagged(app_on, real_store: Path):
     [edited] = at.session_state.basket.items
     assert (edited.quote, edited.verified) == ("An awareness campaign distributed 2,000 flyers.", False)
     assert [w.value for w in at.sidebar.warning] == ["Edited: this quote no longer matches the report's words."]
+
+
+def test_add_pressed_before_a_file_has_arrived_waits_for_it(app_on, tmp_path: Path):
+    """The press is remembered (the browser may still be sending the file), not dropped."""
+    at = app_on(tmp_path / "empty")
+    [add] = [b for b in at.button if b.label == "Add to the index"]
+    add.click().run()
+    assert not at.exception
+    assert at.session_state.add_requested is True
+    assert [i.value for i in at.info if "Waiting for a file" in i.value] == [
+        "Waiting for a file: choose or drop one above. It is added as soon as it has uploaded."]

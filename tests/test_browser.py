@@ -613,13 +613,30 @@ def test_upload_a_report_and_ask_about_it_at_once(new_tab, upload_server, tmp_pa
     report.write_text(TINY_REPORT, encoding="utf-8")
     page = new_tab(upload_server).page
     page.get_by_text("Add reports").click()
+    # Pressed at once, as an impatient person would: the press must not be lost while the
+    # browser is still sending the file (it was, inside an st.form, and CI caught it).
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(report))
     page.get_by_role("button", name="Add to the index").click()
     page.get_by_text("1 file(s): 1 ok.").wait_for(timeout=ANSWER_TIMEOUT)
+    page.locator("[data-testid=stFileChip]").wait_for(state="detached")  # the uploader is emptied
     ask(page, SHELTER)
     top = page.locator(HIT_BOX).first
     assert "hosted 42 women" in normalise(top.inner_text())
     assert "p. 5" in top.locator("[data-testid=stCaptionContainer]").inner_text()
+
+
+def test_add_pressed_before_choosing_a_file_adds_it_once_uploaded(new_tab, upload_server, tmp_path: Path):
+    from .conftest import TINY_REPORT
+
+    report = tmp_path / "outreach-report-2010.txt"
+    report.write_text(TINY_REPORT.replace("2009", "2010").replace("42 women", "57 women"), encoding="utf-8")
+    page = new_tab(upload_server).page
+    page.get_by_text("Add reports").click()
+    page.get_by_role("button", name="Add to the index").click()
+    page.get_by_text("Waiting for a file").wait_for(timeout=ANSWER_TIMEOUT)
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(report))
+    page.get_by_text("1 file(s): 1 ok.").wait_for(timeout=ANSWER_TIMEOUT)
+    assert page.get_by_text("Waiting for a file").count() == 0
 
 
 def test_two_quotes_in_the_basket_download_as_word(new_tab, corpus_server, tmp_path: Path):
