@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from .conftest import CORPUS_FILE, ROOT, TINY_REPORT, ingest_files
 
 CHILD = str(ROOT / "tests" / "ingest_child.py")
 KILLS = 25
+EMBEDDED = re.compile(r"\s*embedded (\d+)/(\d+) ")
 
 
 def child(index_dir: Path, *files: Path, slow: float = 0.0) -> subprocess.Popen:
@@ -38,6 +40,27 @@ def shelter_count(index_dir: Path) -> int:
     return int(line.split()[5])
 
 
+def kill_at(process: subprocess.Popen, moment: str, rng: random.Random) -> str:
+    """SIGKILL the writer at a random moment, and return what it printed.
+
+    "any": a random time after it starts, which mostly lands while it loads or embeds.
+    "publish": a random time after its last "embedded N/N" line, where it writes and
+    switches generations: on a slow machine a kill timed from the start never gets there.
+    """
+    seen = []
+    if moment == "publish":
+        while line := process.stdout.readline():
+            seen.append(line)
+            embedded = EMBEDDED.match(line)
+            if embedded and embedded[1] == embedded[2]:
+                break
+        time.sleep(rng.uniform(0.0, 0.6))
+    else:
+        time.sleep(rng.uniform(0.3, 2.5))
+    process.send_signal(signal.SIGKILL)
+    return "".join(seen) + process.communicate()[0]
+
+
 def test_sigkill_at_random_moments_leaves_old_or_new_store(tmp_path: Path):
     index_dir, report = tmp_path / "store", tmp_path / "tiny-2009.txt"
     assert ingest_files(index_dir, [CORPUS_FILE, tiny_version(report, 1000)]).ok
@@ -45,10 +68,8 @@ def test_sigkill_at_random_moments_leaves_old_or_new_store(tmp_path: Path):
     held, killed_in_publish = 1000, 0
     for attempt in range(1, KILLS + 1):
         new = 1000 + attempt
-        process = child(index_dir, tiny_version(report, new), slow=0.05)
-        time.sleep(rng.uniform(0.3, 2.5))
-        process.send_signal(signal.SIGKILL)
-        output = process.communicate()[0]
+        process = child(index_dir, tiny_version(report, new), slow=0.1)
+        output = kill_at(process, "publish" if attempt % 2 else "any", rng)
         killed_in_publish += "embedded" in output and "new generation" not in output
         now = shelter_count(index_dir)
         assert now in (held, new), f"kill {attempt}: store holds version {now}, expected {held} or {new}"
