@@ -8,20 +8,22 @@ cited passages. Retrieval lives in index/, reading reports in ingest/.
 from __future__ import annotations
 
 import os
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import streamlit as st
 
 from index.basket import Basket, BasketError, items_from_hits
 from index.citations import DEFAULT_STYLE, STYLES, reference
-from index.embedder import MiniLMEmbedder, load_multilingual
+from index.embedder import MiniLMEmbedder, MultilingualEmbedder, load_multilingual
 from index.errors import StoreError
 from index.export import MIME_TYPES, to_csv_file, to_docx, to_markdown
 from index.followup import interpret
 from index.present import citation_line, copy_text, escape_markdown, highlighted_passage
 from index.search import Answer, Filters, Hit, Searcher, filter_choices
 from index.settings import default_index_dir
-from index.store import ReportInfo, current_generation, load_store
+from index.store import ReportInfo, Store, current_generation, load_store
 from ingest.readers import ReadOptions
 from ingest.uploads import MAX_UPLOAD_MB, ingest_uploads
 
@@ -32,6 +34,8 @@ NOT_ANSWERED = ("The reports do not seem to answer this question. The closest pa
                 "below, but they are probably not an answer.")
 STYLE_NAMES = {"plain": "Plain", "footnote": "Footnote", "author-date": "Author–date"}
 ANY = "(any)"
+UPLOAD_POLL_SECONDS = 30.0  # after "Add to the index" with no file yet, keep looking this long
+UPLOAD_POLL_INTERVAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -42,27 +46,51 @@ class UploadReport:
     lines: tuple[str, ...]
 
 
-@st.cache_resource(show_spinner="Loading the language model…")
-def get_embedder() -> MiniLMEmbedder:
+@dataclass(frozen=True)
+class Models:
+    embedder: MiniLMEmbedder
+    multilingual: MultilingualEmbedder | None
+
+
+def _load_models() -> Models:
     embedder = MiniLMEmbedder()
     embedder.encode(["warm up"])  # the first encode is slow; pay it at start-up, not on a question
-    return embedder
+    return Models(embedder, load_multilingual())
 
 
 @st.cache_resource(show_spinner=False)
-def get_multilingual():
-    return load_multilingual()
+def model_loading() -> Future:
+    """Load the models once per server, in a background thread.
+
+    A script run that waits half a minute for torch keeps the page half-alive: a press
+    and a finished upload that arrive during it can be lost (seen in CI). So the page's
+    first run only starts the loading, and waits for it only to answer or to ingest.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-models").submit(_load_models)
+
+
+def get_models() -> Models:
+    loading = model_loading()
+    if loading.done():
+        return loading.result()
+    with st.spinner("Loading the language model…"):
+        return loading.result()
 
 
 @st.cache_resource(show_spinner="Loading the index…", max_entries=2)
+def get_store(index_dir: str, generation: str) -> Store:
+    # Keyed by generation: after an ingest publishes a new one, the next run loads it;
+    # sessions never see a half-written store.
+    return load_store(index_dir, model=MiniLMEmbedder.name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def get_searcher(index_dir: str, generation: str) -> Searcher:
-    # Keyed by generation: after an ingest publishes a new one, the next question
-    # loads it; sessions never see a half-written store.
-    store = load_store(index_dir, model=MiniLMEmbedder.name)
-    return Searcher(store, get_embedder(), get_multilingual())
+    models = get_models()
+    return Searcher(get_store(index_dir, generation), models.embedder, models.multilingual)
 
 
-def current_searcher() -> Searcher | None:
+def current_store() -> Store | None:
     index_dir = default_index_dir()
     generation = current_generation(index_dir)
     if generation is None:
@@ -71,7 +99,7 @@ def current_searcher() -> Searcher | None:
                 "You can also add a report with the upload control in the sidebar.")
         return None
     try:
-        return get_searcher(str(index_dir), generation)
+        return get_store(str(index_dir), generation)
     except StoreError as exc:
         st.error(f"The index cannot be used: {exc.detail}.\n\nFix: {exc.fix}.")
         return None
@@ -79,8 +107,8 @@ def current_searcher() -> Searcher | None:
 
 # ------------------------------------------------------------------ sidebar
 
-def filters_sidebar(searcher: Searcher) -> Filters:
-    choices = filter_choices(searcher.store)
+def filters_sidebar(store: Store) -> Filters:
+    choices = filter_choices(store)
     with st.sidebar.expander("Restrict questions to…", expanded=False):
         reports = st.multiselect("Reports", choices.reports, key="filter_reports")
         year = st.selectbox("Year", (ANY, *choices.years), key="filter_year")
@@ -105,14 +133,20 @@ def add_reports_sidebar() -> None:
         password = st.text_input("Password (only for encrypted PDFs)", type="password",
                                  key=f"password-{generation}")
         if st.button("Add to the index"):
-            st.session_state.add_requested = True
-        if st.session_state.get("add_requested") and files:
+            st.session_state.add_requested = time.monotonic()
+        requested = st.session_state.get("add_requested")
+        if requested and files:
             del st.session_state.add_requested
             st.session_state.upload_generation += 1  # a fresh uploader and password box next time
             ingest_uploaded(files, password)
             st.rerun()  # redraw with the emptied uploader; the outcome stays in upload_report
-        elif st.session_state.get("add_requested"):
+        elif requested:
             st.info("Waiting for a file: choose or drop one above. It is added as soon as it has uploaded.")
+            # The browser may name a file whose bytes have not reached the server yet, and
+            # sends nothing more once they have: look again for a while.
+            if time.monotonic() - requested < UPLOAD_POLL_SECONDS:
+                time.sleep(UPLOAD_POLL_INTERVAL)
+                st.rerun()
         report = st.session_state.get("upload_report")
         if report is not None and not report.ok:
             st.error("Some files could not be added; the index is unchanged for them.")
@@ -129,10 +163,11 @@ def ingest_uploaded(files, password: str) -> None:
         return
     uploads = [(f.name, f.getvalue()) for f in files]
     options = ReadOptions(passwords=(password,) if password else ())
+    models = get_models()
     with st.status(f"Adding {len(uploads)} file(s)…", expanded=True) as status:
         summary = ingest_uploads(default_index_dir(), uploads, options=options,
                                  log=lambda text: status.text(text.strip()) if text.strip() else None,
-                                 embedder=get_embedder(), multilingual_factory=get_multilingual)
+                                 embedder=models.embedder, multilingual_factory=lambda: models.multilingual)
         status.update(label="Done" if summary.ok else "Some files could not be added",
                       state="complete" if summary.ok else "error", expanded=not summary.ok)
     st.session_state.upload_report = UploadReport(ok=summary.ok, lines=tuple(summary.render().splitlines()))
@@ -200,7 +235,7 @@ def download_buttons(items, style: str, *, key: str) -> None:
 
 # ------------------------------------------------------------------ answers
 
-def render_answer(answer: Answer, number: int, style: str, searcher: Searcher) -> None:
+def render_answer(answer: Answer, number: int, style: str, store: Store) -> None:
     if answer.interpreted and answer.interpreted != answer.question:
         st.caption(escape_markdown(f"Understood as: {answer.interpreted}"))
     if answer.filters.active:
@@ -210,7 +245,7 @@ def render_answer(answer: Answer, number: int, style: str, searcher: Searcher) -
         return
     if not answer.answered:
         st.warning(NOT_ANSWERED)
-    reports = {r.report: r for r in searcher.store.manifest.reports}
+    reports = {r.report: r for r in store.manifest.reports}
     for hit in answer.hits:
         render_hit(hit, reports.get(hit.passage.report), answer.answered, style, key=f"{number}-{hit.rank}")
     # A report removed since this answer was given can no longer be exported with provenance.
@@ -239,12 +274,12 @@ def describe_filters(filters: Filters) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def render_history(style: str, searcher: Searcher) -> None:
+def render_history(style: str, store: Store) -> None:
     for number, answer in enumerate(st.session_state.history):
         with st.chat_message("user"):
             st.text(answer.question)
         with st.chat_message("assistant"):
-            render_answer(answer, number, style, searcher)
+            render_answer(answer, number, style, store)
 
 
 def main() -> None:
@@ -256,15 +291,16 @@ def main() -> None:
     st.session_state.setdefault("basket", Basket())
     style = st.sidebar.selectbox("Citation style", STYLES, index=STYLES.index(DEFAULT_STYLE),
                                  format_func=STYLE_NAMES.get, key="style")
+    model_loading()  # starts loading in the background; the page does not wait for it
     add_reports_sidebar()
-    searcher = current_searcher()
-    if searcher is None:
+    store = current_store()
+    if store is None:
         return
-    filters = filters_sidebar(searcher)
+    filters = filters_sidebar(store)
     basket_sidebar(style)
     if "basket_error" in st.session_state:
         st.sidebar.error(escape_markdown(st.session_state.pop("basket_error")))
-    render_history(style, searcher)
+    render_history(style, store)
     question = st.chat_input(f"Ask a question, e.g. {EXAMPLE}")
     if question:
         # Show the question at once; the answer follows when the search is done.
@@ -273,9 +309,10 @@ def main() -> None:
         history = st.session_state.history
         understood = interpret(question, history[-1] if history else None)
         with st.chat_message("assistant"):
+            searcher = get_searcher(str(store.path), store.generation)
             with st.spinner("Searching the reports…"):
                 answer = searcher.ask(question, filters=filters, interpreted=understood.interpreted)
-            render_answer(answer, len(history), style, searcher)
+            render_answer(answer, len(history), style, store)
         history.append(answer)
 
 
