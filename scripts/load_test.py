@@ -34,14 +34,10 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,16 +46,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index.settings import INDEX_DIR_ENV, default_index_dir  # noqa: E402
+from tests.streamlit_server import (CHROMIUM_ARGS, LOOPBACK_HOSTS, Server, ServerStartError,  # noqa: E402
+                                    descendants, free_port, start_server, stop_server)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DEFAULT_QUESTIONS = ROOT / "tests" / "data" / "dev_questions.jsonl"
-SERVER_START_TIMEOUT = 120.0  # s until /_stcore/health says ok
 WARM_TIMEOUT = 240.0  # s for the first answer (it loads the model)
 PAGE_LOAD_TIMEOUT = 60.0  # s for a (re)load until the chat input shows
 MAX_QUESTIONS_PER_SESSION = 10_000  # a hard bound on every request loop, besides the time budget
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 CHAT_INPUT = "[data-testid=stChatInput] textarea"
 MESSAGE = "[data-testid=stChatMessage]"
@@ -110,99 +104,7 @@ def load_questions(path: Path) -> list[str]:
     return questions
 
 
-# --------------------------------------------------------------------------- the server
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    log: Path
-    seen_children: set[int] = field(default_factory=set)
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-
-def start_server(index_dir: Path, port: int, log: Path) -> Server:
-    env = {**os.environ, INDEX_DIR_ENV: str(index_dir), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
-    return Server(f"http://127.0.0.1:{port}", process, log)
-
-
-def wait_healthy(server: Server, timeout: float = SERVER_START_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.process.returncode}:\n{server.log_tail()}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as response:
-                if response.read().decode().strip() == "ok":
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"streamlit did not answer /_stcore/health within {timeout:.0f} s:\n{server.log_tail()}")
-
-
-def stop_server(server: Server) -> None:
-    """Terminate, then kill, the server; then any of its children still alive (by their pids)."""
-    process = server.process
-    server.seen_children |= set(descendants(process.pid))
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-    for pid in sorted(server.seen_children):
-        try:
-            os.kill(pid, signal.SIGKILL)  # only the server's own children, which this script started
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
 # --------------------------------------------------------------------------- /proc
-
-def _parents() -> dict[int, int]:
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as f:
-                stat = f.read()
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return parents
-
-
-def descendants(pid: int) -> list[int]:
-    parents = _parents()
-    children: dict[int, list[int]] = {}
-    for child, parent in parents.items():
-        children.setdefault(parent, []).append(child)
-    found, todo = [], list(children.get(pid, []))
-    while todo:
-        child = todo.pop()
-        found.append(child)
-        todo.extend(children.get(child, []))
-    return found
-
 
 def rss_kb(pid: int) -> int:
     try:
@@ -699,9 +601,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
 
     print(f"store {index_dir}; {len(questions)} questions from {args.questions}; server log {log}", flush=True)
-    server = start_server(index_dir, port, log)
     try:
-        wait_healthy(server)
+        server = start_server(index_dir, log, port=port)
+    except ServerStartError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
         print(f"server up at {server.url} (pid {server.process.pid}); RSS {tree_rss_mb(server):.0f} MB", flush=True)
         results, info = asyncio.run(run(args, server, questions))
     finally:

