@@ -71,12 +71,32 @@ def language_of(question: str) -> str:
     return "sq" if albanian > english else "en"
 
 
+def gloss_coverage(question: str) -> float:
+    """The share of an Albanian question's content words that the vocabulary knows.
+
+    Function words, question words, numbers and capitalised words (names, places) do
+    not count. When most words are unknown, the English signals see little beyond the
+    place names, so a close match proves nothing ("Kush është kryetari aktual i
+    Bashkisë Kukës?" — the current mayor — matches Kukës passages).
+    """
+    content = [w for w in WORD.findall(question)
+               if not w[0].isupper() and not w.isdigit() and fold(w) not in ALBANIAN_WORDS
+               and fold(w) not in QUESTION_WORDS and len(w) > 1]
+    if not content:
+        return 1.0
+    return sum(_stem_of(fold(w)) is not None for w in content) / len(content)
+
+
+def _stem_of(folded: str) -> str | None:
+    return next((s for s in _STEMS if folded.startswith(s) and (len(s) >= 3 or folded == s)), None)
+
+
 def gloss(question: str) -> str:
     """An English word-by-word gloss of an Albanian question, for the English-only signals."""
     out: list[str] = []
     for word in WORD.findall(question):
         folded = fold(word)
-        stem = next((s for s in _STEMS if folded.startswith(s) and (len(s) >= 3 or folded == s)), None)
+        stem = _stem_of(folded)
         if folded in QUESTION_WORDS:
             out.append(QUESTION_WORDS[folded])
         elif stem is not None:

@@ -6,7 +6,7 @@ import pytest
 
 from index.evaluate import load_questions
 from index.followup import interpret
-from index.query import gloss, language_of
+from index.query import gloss, gloss_coverage, language_of
 from index.search import Filters
 
 from .conftest import DATA
@@ -70,3 +70,22 @@ def test_language_of(question, language):
 
 def test_gloss_keeps_names_and_translates_domain_words():
     assert gloss("Sa fletëpalosje u shpërndanë në Kukës?") == "how many flyers leaflets distributed Kukës"
+
+
+@pytest.mark.parametrize(
+    "question, coverage",
+    [("Sa fletëpalosje u shpërndanë në Kukës?", 1.0),
+     ("Ku mbahen debatet publike nga zyra e mbrojtjes së fëmijëve?", 5 / 6),
+     ("Sa studentë ka universiteti në Kukës?", 0.5),
+     ("Çfarë moti bën nesër në Kukës?", 0.0),
+     ("Kush foli në Kukës?", 1.0)],
+    ids=["all-known", "one-unknown-verb", "half-known", "weather-none-known", "names-only-do-not-count"],
+)
+def test_gloss_coverage_counts_known_content_words(question, coverage):
+    assert gloss_coverage(question) == pytest.approx(coverage)
+
+
+def test_albanian_question_the_vocabulary_cannot_read_is_not_answered(real_searcher):
+    """It names a place in the reports, so its English gloss matches them; it still asks about the weather."""
+    answer = real_searcher.ask("Çfarë moti bën nesër në Kukës?")
+    assert (answer.answered, len(answer.hits) > 0) == (False, True)
