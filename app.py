@@ -62,19 +62,19 @@ def _load_models() -> Models:
 def model_loading() -> Future:
     """Load the models once per server, in a background thread.
 
-    A script run that waits half a minute for torch keeps the page half-alive: a press
-    and a finished upload that arrive during it can be lost (seen in CI). So the page's
-    first run only starts the loading, and waits for it only to answer or to ingest.
+    The page's first run only starts the loading, so the page (sidebar, history, upload
+    control) is usable at once instead of after half a minute of torch; a question or an
+    upload waits for the loading only if it comes first.
     """
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-models").submit(_load_models)
 
 
 def get_models() -> Models:
     loading = model_loading()
-    if loading.done():
-        return loading.result()
-    with st.spinner("Loading the language model…"):
-        return loading.result()
+    if not loading.done():
+        with st.spinner("Loading the language model…"):
+            loading.exception()  # waits; result() below raises what the loading raised
+    return loading.result()
 
 
 @st.cache_resource(show_spinner="Loading the index…", max_entries=2)
@@ -122,9 +122,9 @@ def filters_sidebar(store: Store) -> Filters:
 def add_reports_sidebar() -> None:
     """Upload PDFs or text extracts; each gets the same per-file outcome as `python -m ingest`.
 
-    Not an st.form: a press on "Add to the index" that arrives before the browser has
-    finished sending the file would find no file and be lost. Outside a form, the press is
-    remembered and the file is added on the rerun that its finished upload triggers.
+    Not an st.form: a press on "Add to the index" that arrives before the file has
+    reached the server would find no file and be lost. Outside a form, the press is
+    remembered, and the page looks for the file again until it has arrived.
     """
     with st.sidebar.expander("Add reports", expanded=False):
         generation = st.session_state.setdefault("upload_generation", 0)
@@ -139,7 +139,7 @@ def add_reports_sidebar() -> None:
             del st.session_state.add_requested
             st.session_state.upload_generation += 1  # a fresh uploader and password box next time
             ingest_uploaded(files, password)
-            st.rerun()  # redraw with the emptied uploader; the outcome stays in upload_report
+            st.rerun()  # redraw with the emptied uploader; the outcome shows from upload_report
         elif requested:
             st.info("Waiting for a file: choose or drop one above. It is added as soon as it has uploaded.")
             # The browser may name a file whose bytes have not reached the server yet, and
@@ -168,8 +168,6 @@ def ingest_uploaded(files, password: str) -> None:
         summary = ingest_uploads(default_index_dir(), uploads, options=options,
                                  log=lambda text: status.text(text.strip()) if text.strip() else None,
                                  embedder=models.embedder, multilingual_factory=lambda: models.multilingual)
-        status.update(label="Done" if summary.ok else "Some files could not be added",
-                      state="complete" if summary.ok else "error", expanded=not summary.ok)
     st.session_state.upload_report = UploadReport(ok=summary.ok, lines=tuple(summary.render().splitlines()))
 
 

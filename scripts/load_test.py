@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from index.settings import INDEX_DIR_ENV, default_index_dir  # noqa: E402
 from tests.streamlit_server import (CHROMIUM_ARGS, LOOPBACK_HOSTS, Server, ServerStartError,  # noqa: E402
-                                    descendants, free_port, start_server, stop_server)
+                                    descendants, start_server, stop_server)
 
 CHROMIUM = "/usr/bin/chromium"
 DEFAULT_QUESTIONS = ROOT / "tests" / "data" / "dev_questions.jsonl"
@@ -592,7 +592,6 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     questions = load_questions(args.questions)
-    port = args.port or free_port()
     log = args.server_log or Path(tempfile.mkdtemp(prefix="load_test-")) / "server.log"
 
     # SIGTERM ends the run like Ctrl-C, so the finally below still stops the server.
@@ -602,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"store {index_dir}; {len(questions)} questions from {args.questions}; server log {log}", flush=True)
     try:
-        server = start_server(index_dir, log, port=port)
+        server = start_server(index_dir, log, port=args.port)
     except ServerStartError as exc:
         print(exc, file=sys.stderr)
         return 2
