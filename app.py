@@ -14,16 +14,16 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from index.basket import Basket, BasketError, items_from_hits
-from index.citations import DEFAULT_STYLE, STYLES, reference
+from index.quotes.basket import Basket, BasketError, items_from_hits
+from index.quotes.citations import DEFAULT_STYLE, STYLES, reference
 from index.embedder import MiniLMEmbedder, MultilingualEmbedder, load_multilingual
 from index.errors import StoreError
-from index.export import MIME_TYPES, to_csv_file, to_docx, to_markdown
-from index.followup import interpret
-from index.present import citation_line, copy_text, escape_markdown, highlighted_passage
-from index.search import Answer, Filters, Hit, Searcher, filter_choices
+from index.quotes.export import MIME_TYPES, to_csv_file, to_docx, to_markdown
+from index.retrieval.followup import interpret
+from index.quotes.present import citation_line, copy_text, escape_markdown, highlighted_passage
+from index.retrieval.search import Answer, Filters, Hit, Searcher, filter_choices
 from index.settings import default_index_dir
-from index.store import ReportInfo, Store, current_generation, load_store
+from index.store.embedded import ReportInfo, Store, current_generation, load_store
 from ingest.readers import ReadOptions
 from ingest.uploads import MAX_UPLOAD_MB, ingest_uploads
 

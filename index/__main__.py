@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .citations import DEFAULT_STYLE, STYLES, Citation, format_citation
-from .errors import StoreError
-from .search import DEFAULT_K, Answer, Filters, Hit
-from .settings import default_index_dir
+from index.quotes.citations import DEFAULT_STYLE, STYLES, Citation, format_citation
+from index.errors import StoreError
+from index.retrieval.search import DEFAULT_K, Answer, Filters, Hit
+from index.settings import default_index_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_stats(index_dir: Path, *, as_json: bool, out: TextIO) -> int:
-    from .store import load_store
+    from index.store.embedded import load_store
 
     store = load_store(index_dir)
     counts: dict[str, int] = {}
@@ -95,7 +95,7 @@ def run_stats(index_dir: Path, *, as_json: bool, out: TextIO) -> int:
 
 
 def run_ask(index_dir: Path, args: argparse.Namespace, *, out: TextIO) -> int:
-    from .search import open_searcher
+    from index.retrieval.search import open_searcher
 
     filters = Filters(reports=tuple(args.report), year=args.year, section=args.section,
                       organisation=args.organisation)
@@ -141,8 +141,8 @@ def render_answer(answer: Answer, *, style: str = DEFAULT_STYLE) -> str:
 
 
 def run_eval(index_dir: Path, files: list[Path], *, summary_only: bool, out: TextIO) -> int:
-    from .evaluate import EVAL_DEPTH, evaluate, load_questions, render
-    from .search import open_searcher
+    from index.retrieval.evaluate import EVAL_DEPTH, evaluate, load_questions, render
+    from index.retrieval.search import open_searcher
 
     searcher = open_searcher(index_dir)
     questions = [q for f in files for q in load_questions(f)]

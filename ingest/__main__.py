@@ -12,8 +12,8 @@ from pathlib import Path
 
 from index.settings import DEFAULT_CORPUS, default_index_dir
 
-from .pipeline import IngestRun, collect_files
-from .readers import DEFAULT_MAX_MB, ReadOptions
+from ingest.pipeline import IngestRun, collect_files
+from ingest.readers import DEFAULT_MAX_MB, ReadOptions
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -15,10 +15,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .errors import Corrupt, NeedsPassword, NoTextLayer, ReportError, TimedOut, TooLarge
-from .readers import ReadOptions
-from .records import Document, Heading, Page
-from .text import BULLET, NUMBERED, is_heading_like
+from ingest.errors import Corrupt, NeedsPassword, NoTextLayer, ReportError, TimedOut, TooLarge
+from ingest.readers import ReadOptions
+from index.records import Document, Heading, Page
+from index.text import BULLET, NUMBERED, is_heading_like
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # A PDF with fewer letters than this in all its pages has no text layer (a scan, a drawing).

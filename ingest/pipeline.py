@@ -11,15 +11,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from index.builder import embed_report, open_contents, report_status, writer_lock
+from ingest.builder import embed_report, open_contents, report_status, writer_lock
 from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
-from index.store import (CURRENT, MANIFEST, Contents, clean_leftovers, merge_contents, publish,
+from index.store.embedded import (CURRENT, MANIFEST, Contents, clean_leftovers, merge_contents, publish,
                          save_source)
 
-from .errors import EmptyReport, ReportError
-from .readers import PDF_SUFFIXES, TEXT_SUFFIXES, ReadOptions, read_report
-from .records import Document, Passage
-from .splitter import SPLITTER_VERSION, split_document
+from ingest.errors import EmptyReport, ReportError
+from ingest.readers import PDF_SUFFIXES, TEXT_SUFFIXES, ReadOptions, read_report
+from index.records import Document, Passage
+from ingest.splitter import SPLITTER_VERSION, split_document
 
 FOLDER_SUFFIXES = PDF_SUFFIXES + TEXT_SUFFIXES[:2]
 FAILED = "failed"

@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import EmptyReport, TooLarge, UnsupportedType
-from .records import Document
-from .text_reader import decode_text, guess_title_and_year, read_text_pages
+from ingest.errors import EmptyReport, TooLarge, UnsupportedType
+from index.records import Document
+from ingest.text_reader import decode_text, guess_title_and_year, read_text_pages
 
 PDF_MAGIC = b"%PDF-"
 # Real PDFs may carry junk before the header; readers accept it within the first KiB.
@@ -58,7 +58,7 @@ def read_report(path: Path, options: ReadOptions = ReadOptions(), *, name: str |
     report = name or path.name
     digest = hashlib.sha256(data).hexdigest()
     if kind == "pdf":
-        from .pdf_reader import read_pdf  # pypdf is imported only when a PDF comes
+        from ingest.pdf_reader import read_pdf  # pypdf is imported only when a PDF comes
 
         return read_pdf(path, data, options, report=report, sha256=digest)
     return _read_text(path, data, options, report=report, sha256=digest)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .records import Document, Heading, Page, Passage
-from .text import (BULLET, NUMBERED, is_heading_like, is_list_item, sentence_spans,
+from index.records import Document, Heading, Page, Passage
+from index.text import (BULLET, NUMBERED, is_heading_like, is_list_item, sentence_spans,
                    strip_emphasis, word_count)
 
 MAX_WORDS = 120

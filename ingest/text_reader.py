@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import UnsupportedType
-from .records import Heading, Page
-from .text import is_heading_like, strip_emphasis
+from ingest.errors import UnsupportedType
+from index.records import Heading, Page
+from index.text import is_heading_like, strip_emphasis
 
 PAGE_MARKER = re.compile(r"\((?P<source>[^()\n]*?),\s*page\s+(?P<page>\d+)\s*\)", re.IGNORECASE)
 SPACED_DASH = re.compile(r"\s+[—–]\s+")

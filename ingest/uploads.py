@@ -14,8 +14,8 @@ from typing import Callable, Sequence
 
 from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
 
-from .pipeline import IngestRun, Log, Summary
-from .readers import ReadOptions
+from ingest.pipeline import IngestRun, Log, Summary
+from ingest.readers import ReadOptions
 
 MAX_UPLOAD_MB = 50
 MAX_NAME_CHARS = 120

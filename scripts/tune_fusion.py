@@ -18,9 +18,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from index import search  # noqa: E402
-from index.evaluate import answers, load_questions  # noqa: E402
-from index.query import language_of  # noqa: E402
-from index.search import _fuse, open_searcher  # noqa: E402
+from index.retrieval.evaluate import answers, load_questions  # noqa: E402
+from index.retrieval.query import language_of  # noqa: E402
+from index.retrieval.search import _fuse, open_searcher  # noqa: E402
 
 GRID = [0.0, 0.5, 1.0, 2.0]
 

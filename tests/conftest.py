@@ -83,6 +83,6 @@ def hostile_store(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_searcher(real_store: Path):
-    from index.search import open_searcher
+    from index.retrieval.search import open_searcher
 
     return open_searcher(real_store)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import index.store as store  # noqa: E402
+import index.store.embedded as store  # noqa: E402
 from index.embedder import HashingEmbedder  # noqa: E402
 from ingest.pipeline import IngestRun  # noqa: E402
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from index.settings import INDEX_DIR_ENV
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
 TIMEOUT = 180

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from index.basket import (Basket, BasketItem, DuplicateQuote, EmptyQuote, ItemNotFound, QuoteNotInPassage,
+from index.quotes.basket import (Basket, BasketItem, DuplicateQuote, EmptyQuote, ItemNotFound, QuoteNotInPassage,
                           WrongReport, items_from_hits, quote_matches_source)
-from index.search import Hit
-from index.store import ReportInfo
-from ingest.records import Passage
+from index.retrieval.search import Hit
+from index.store.embedded import ReportInfo
+from index.records import Passage
 
 REPORT = ReportInfo(report="caaht-2006-kukes-extract.txt", title="2006 CAAHT Annual Conference Report",
                     year=2006, sha256="ab" * 32, kind="text", pages=70, passages=70,

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import HOSTILE_REPORT, ROOT
-from .streamlit_server import CHROMIUM_ARGS, LOOPBACK_HOSTS, Server, ServerStartError, start_server, stop_server
+from tests.conftest import HOSTILE_REPORT, ROOT
+from tests.streamlit_server import CHROMIUM_ARGS, LOOPBACK_HOSTS, Server, ServerStartError, start_server, stop_server
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
@@ -550,7 +550,7 @@ def test_sessions_do_not_share_history_or_basket(new_tab, corpus_server):
 
 
 def test_upload_a_report_and_ask_about_it_at_once(new_tab, upload_server, tmp_path: Path):
-    from .conftest import TINY_REPORT
+    from tests.conftest import TINY_REPORT
 
     report = tmp_path / "shelter-report-2009.txt"
     report.write_text(TINY_REPORT, encoding="utf-8")
@@ -573,7 +573,7 @@ def test_upload_a_report_and_ask_about_it_at_once(new_tab, upload_server, tmp_pa
 
 
 def test_add_pressed_before_choosing_a_file_adds_it_once_uploaded(new_tab, upload_server, tmp_path: Path):
-    from .conftest import TINY_REPORT
+    from tests.conftest import TINY_REPORT
 
     report = tmp_path / "outreach-report-2010.txt"
     report.write_text(TINY_REPORT.replace("2009", "2010").replace("42 women", "57 women"), encoding="utf-8")

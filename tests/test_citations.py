@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from index.citations import (STYLES, Citation, UnknownStyle, author_date, citation_text, footnote_text,
+from index.quotes.citations import (STYLES, Citation, UnknownStyle, author_date, citation_text, footnote_text,
                              format_citation, page_reference)
-from ingest.records import Passage
+from index.records import Passage
 
 TITLE = "2006 CAAHT Annual Conference Report"
 SECTION = "Recent developments in the work of the Regional Committee"

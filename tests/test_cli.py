@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 HIT_FIELDS = {"rank": int, "score": float, "id": str, "text": str, "quote": str, "report": str, "title": str,
               "page": (int, type(None)), "page_end": (int, type(None)), "page_label": (str, type(None)),

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from index.store import load_store
+from index.store.embedded import load_store
 
-from .conftest import CORPUS_FILE, ROOT, TINY_REPORT, ingest_files
+from tests.conftest import CORPUS_FILE, ROOT, TINY_REPORT, ingest_files
 
 CHILD = str(ROOT / "tests" / "ingest_child.py")
 KILLS = 25

@@ -11,14 +11,14 @@ import pytest
 from docx import Document
 from markdown_it import MarkdownIt
 
-from index.basket import Basket, BasketItem, items_from_hits
-from index.citations import STYLES, UnknownStyle, citation_text
-from index.export import (CITATION_STYLE, CSV_FIELDS, EDITED_FLAG, NOTE_LABEL, NOTE_STYLE, QUOTE_STYLE, ExportEntry,
+from index.quotes.basket import Basket, BasketItem, items_from_hits
+from index.quotes.citations import STYLES, UnknownStyle, citation_text
+from index.quotes.export import (CITATION_STYLE, CSV_FIELDS, EDITED_FLAG, NOTE_LABEL, NOTE_STYLE, QUOTE_STYLE, ExportEntry,
                           MarkdownFormatError, export_entries, parse_markdown, to_csv, to_csv_file, to_docx,
                           to_markdown, write_docx)
-from index.search import Hit
-from index.store import ReportInfo
-from ingest.records import Passage
+from index.retrieval.search import Hit
+from index.store.embedded import ReportInfo
+from index.records import Passage
 
 REPORT = ReportInfo(report="caaht-2006-kukes-extract.txt", title="2006 CAAHT Annual Conference Report",
                     year=2006, sha256="ab" * 32, kind="text", pages=70, passages=70,

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from index.citations import page_reference
-from index.store import current_generation, load_store
+from index.quotes.citations import page_reference
+from index.store.embedded import current_generation, load_store
 from ingest.errors import ReportError
 from ingest.pdf_reader import paragraphs, remove_running_lines
 from ingest.readers import ReadOptions, read_report
 from ingest.splitter import split_document
 
-from .conftest import CORPUS_FILE, ROOT, ingest_files
+from tests.conftest import CORPUS_FILE, ROOT, ingest_files
 
 PDFS = ROOT / "tests" / "data" / "pdfs"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.present import ZERO_WIDTH_SPACE, escape_markdown
+from index.quotes.present import ZERO_WIDTH_SPACE, escape_markdown
 
 
 @pytest.mark.parametrize(

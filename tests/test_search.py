@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from index.evaluate import load_questions
-from index.followup import interpret
-from index.query import gloss, gloss_coverage, language_of
-from index.search import Filters
+from index.retrieval.evaluate import load_questions
+from index.retrieval.followup import interpret
+from index.retrieval.query import gloss, gloss_coverage, language_of
+from index.retrieval.search import Filters
 
-from .conftest import DATA
+from tests.conftest import DATA
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from ingest.readers import read_report
-from ingest.records import Heading, Passage
+from index.records import Heading, Passage
 from ingest.splitter import MAX_WORDS, split_document
-from ingest.text import sentence_spans, word_count
+from index.text import sentence_spans, word_count
 from ingest.text_reader import parse_heading, read_text_pages
 
-from .conftest import CORPUS_FILE
+from tests.conftest import CORPUS_FILE
 
 TITLE = "2006 CAAHT Annual Conference Report"
 REPORT = "caaht-2006-kukes-extract.txt"

@@ -9,10 +9,10 @@ import pytest
 
 from index.embedder import HashingEmbedder
 from index.errors import StoreCorrupt, StoreMismatch, StoreMissing
-from index.search import Searcher
-from index.store import CURRENT, MANIFEST, current_generation, load_store
+from index.retrieval.search import Searcher
+from index.store.embedded import CURRENT, MANIFEST, current_generation, load_store
 
-from .conftest import CORPUS_FILE, ingest_files
+from tests.conftest import CORPUS_FILE, ingest_files
 
 QUESTIONS = ["How many flyers were distributed?", "Which police officers collaborate with AFCR?",
              "How many women did the shelter in Kukes host?"]

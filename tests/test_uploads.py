@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from index.embedder import HashingEmbedder
-from index.store import load_store
+from index.store.embedded import load_store
 from ingest.uploads import ingest_uploads, safe_report_name
 
-from .conftest import TINY_REPORT
+from tests.conftest import TINY_REPORT
 
 
 @pytest.mark.parametrize(

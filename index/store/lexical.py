@@ -15,7 +15,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-from ingest.text import fold
+from index.text import fold
 
 TOKENIZER_VERSION = 1
 BM25_METHOD = "lucene"

@@ -22,10 +22,10 @@ from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Cm, Pt, RGBColor
 
-from ingest.records import Passage
+from index.records import Passage
 
-from .basket import BasketItem
-from .citations import DEFAULT_STYLE, STYLES, UnknownStyle, citation_text
+from index.quotes.basket import BasketItem
+from index.quotes.citations import DEFAULT_STYLE, STYLES, UnknownStyle, citation_text
 
 DEFAULT_TITLE = "Quotes from the reports"
 EDITED_FLAG = "[edited: does not match the source]"

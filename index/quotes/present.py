@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .citations import Citation, format_citation, reference
-from .search import Hit
+from index.quotes.citations import Citation, format_citation, reference
+from index.retrieval.search import Hit
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&\"'=^%@/])")

@@ -16,13 +16,13 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 from filelock import FileLock, Timeout
 
-from ingest.records import Document, Passage
-from ingest.text import sentence_spans
+from index.records import Document, Passage
+from index.text import sentence_spans
 
-from .context import indexed_text
-from .embedder import Embedder, MultilingualEmbedder, Progress
-from .errors import IngestBusy, StoreMismatch, StoreMissing
-from .store import Contents, ReportInfo, empty_contents, load_store
+from index.retrieval.context import indexed_text
+from index.embedder import Embedder, MultilingualEmbedder, Progress
+from index.errors import IngestBusy, StoreMismatch, StoreMissing
+from index.store.embedded import Contents, ReportInfo, empty_contents, load_store
 
 LOCK_FILE = "ingest.lock"
 DEFAULT_LOCK_WAIT_S = 600.0

@@ -10,12 +10,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ingest.records import Passage
+from index.records import Passage
 
-from .embedder import Embedder, MultilingualEmbedder
-from .lexical import tokenize
-from .query import gloss, gloss_coverage, language_of
-from .store import Store
+from index.embedder import Embedder, MultilingualEmbedder
+from index.store.lexical import tokenize
+from index.retrieval.query import gloss, gloss_coverage, language_of
+from index.store.embedded import Store
 
 DEFAULT_K = 5
 RRF_K = 60
@@ -213,8 +213,8 @@ def _overlap(query_tokens: set[str], text: str, sentence: np.ndarray) -> float:
 
 def open_searcher(index_dir, *, embedder: Embedder | None = None) -> Searcher:
     """Load the store at `index_dir` and the model it was built with (the packaged one by default)."""
-    from .embedder import MODEL_NAME, MiniLMEmbedder, load_multilingual
-    from .store import load_store
+    from index.embedder import MODEL_NAME, MiniLMEmbedder, load_multilingual
+    from index.store.embedded import load_store
 
     expected = embedder.name if embedder is not None else MODEL_NAME
     store = load_store(index_dir, model=expected)

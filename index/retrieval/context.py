@@ -8,7 +8,7 @@ passage text is ever quoted.
 
 from __future__ import annotations
 
-from ingest.records import Passage
+from index.records import Passage
 
 PART_WORDS = {"presentation": "presentation", "discussion": "discussion", "actions": "actions"}
 

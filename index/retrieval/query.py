@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.text import fold
+from index.text import fold
 
 ALBANIAN_LETTERS = frozenset("ëç")
 # Function words that are Albanian and not English ("a", "i", "me" are both).

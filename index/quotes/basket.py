@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterable
 
-from ingest.records import Passage
+from index.records import Passage
 
-from .citations import Citation
+from index.quotes.citations import Citation
 
 if TYPE_CHECKING:  # only for annotations: the basket needs no store or search code at run time
-    from .search import Hit
-    from .store import ReportInfo
+    from index.retrieval.search import Hit
+    from index.store.embedded import ReportInfo
 
 
 class BasketError(ValueError):

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ingest.records import Passage
-from ingest.text import normalise_for_match
+from index.records import Passage
+from index.text import normalise_for_match
 
-from .search import Answer
+from index.retrieval.search import Answer
 
 EVAL_DEPTH = 10
 

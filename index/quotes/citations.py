@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.records import Passage
+from index.records import Passage
 
 STYLES = ("plain", "footnote", "author-date")
 DEFAULT_STYLE = "plain"

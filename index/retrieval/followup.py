@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexical import STOPWORDS, TOKEN
-from .search import Answer
+from index.store.lexical import STOPWORDS, TOKEN
+from index.retrieval.search import Answer
 
 CONTINUATION = re.compile(r"^\s*(and|but|also|what about|how about|dhe|po|edhe)\b", re.IGNORECASE)
 REFERRING = frozenset("that this it its they them their those these he she him her there such "

@@ -33,10 +33,10 @@ from typing import Sequence
 import faiss
 import numpy as np
 
-from ingest.records import Passage
+from index.records import Passage
 
-from .errors import StoreCorrupt, StoreMismatch, StoreMissing
-from .lexical import TOKENIZER_VERSION, LexicalIndex
+from index.errors import StoreCorrupt, StoreMismatch, StoreMissing
+from index.store.lexical import TOKENIZER_VERSION, LexicalIndex
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"

@@ -1,0 +1,1 @@
+"""Quoting and export: citations, the quote basket, and the files made from it."""

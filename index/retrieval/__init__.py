@@ -1,0 +1,1 @@
+"""Retrieval: questions in, ranked hits with quotes out."""
