@@ -1,6 +1,6 @@
 # One command to set up and start the app, one to set up and run the tests.
 #   make run    → virtual environment, requirements, index of corpus/ (if none yet), app on http://localhost:8501
-#   make test   → the same set-up, then the whole test suite (browser tests need Debian's chromium)
+#   make test   → the same set-up, Debian's chromium and tesseract (when root), then the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -27,7 +27,7 @@ run: setup
 	$(BIN)/python -m streamlit run app.py
 
 test: setup
-	./scripts/ensure-chromium
+	./scripts/ensure-debian-packages
 	$(BIN)/python -m pytest
 
 eval: setup
