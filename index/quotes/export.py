@@ -275,7 +275,24 @@ def to_csv_file(items: Iterable[BasketItem]) -> bytes:
     return to_csv(items).encode("utf-8-sig")
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(…) can leak data
+# or open a stranger's address). OWASP: prefix such a cell with an apostrophe, which Excel,
+# LibreOffice and Google Sheets show as text and do not display.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DEFUSE_PREFIX = "'"
+
+
+def defuse_cell(value: str) -> str:
+    """`value` as spreadsheet text that cannot be taken for a formula."""
+    return DEFUSE_PREFIX + value if value.startswith(FORMULA_START) else value
+
+
 def csv_row(item: BasketItem) -> dict[str, str]:
+    """One quote's cells, every one defused: report text is untrusted."""
+    return {name: defuse_cell(value) for name, value in _raw_row(item).items()}
+
+
+def _raw_row(item: BasketItem) -> dict[str, str]:
     p = item.passage
     return {"quote": item.quote, "report": p.report, "page": printed_pages(p), "section": p.section or "",
             "speaker": p.speaker or "", "organisation": p.organisation or "", "passage_id": p.id,
