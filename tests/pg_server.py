@@ -12,7 +12,8 @@ user; the server listens on no TCP port.
     server.stop()
 
 Run alone (`python tests/pg_server.py DIR`) it starts a server and prints its URL, for trying
-the backend by hand; Ctrl-C stops it.
+the backend by hand; Ctrl-C stops it. `python tests/pg_server.py publish URL STORE [PAUSE_S]` is
+the writer child of the kill and lock tests.
 """
 
 from __future__ import annotations
@@ -163,7 +164,30 @@ class PgServer:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
+def publish_child(url: str, store: Path, pause_s: float) -> int:
+    """Copy an embedded store into `url`, pausing `pause_s` inside each report's transaction
+    (after the old rows are deleted, before the new ones are written) and saying so, so a test
+    can kill the writer mid-report or try a second writer while this one holds the lock."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from index.store.postgres.export import export_to_postgres
+    from index.store.postgres.writer import PostgresWriter
+
+    real_insert = PostgresWriter._insert_rows
+
+    def paused_insert(self, part):
+        print(f"WRITING {part.reports[0].report}", flush=True)
+        time.sleep(pause_s)
+        real_insert(self, part)
+
+    PostgresWriter._insert_rows = paused_insert
+    outcomes = export_to_postgres(store, url, log=lambda text: print(text, end="", flush=True))
+    print(f"DONE {len(outcomes)}", flush=True)
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["publish"]:
+        return publish_child(argv[1], Path(argv[2]), float(argv[3]) if len(argv) > 3 else 0.0)
     root = Path(argv[0]) if argv else Path("/tmp/caaht-pg-manual")
     if root.exists():
         shutil.rmtree(root)

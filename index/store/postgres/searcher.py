@@ -1,0 +1,283 @@
+"""Answering questions from PostgreSQL: the same `Answer` and `Hit` records as the embedded searcher.
+
+One SQL statement per question does the whole retrieval: a candidate list per signal (HNSW on the
+passage vectors, on the sentence vectors and on the multilingual vectors; BM25 over the GIN-indexed
+tsvector), weighted reciprocal-rank fusion of those lists with the embedded searcher's weights,
+and, for the k passages kept, their sentences' scores for the quote and the "answered" decision.
+
+BM25 is computed in SQL (Lucene's idf and length normalisation, k1 = 1.2, b = 0.75, as bm25s does)
+rather than with `ts_rank`, which has no idf: see README, "Serving an organisation", for the
+figures that made the difference.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.errors import StoreMismatch, StoreMissing
+from index.records import Passage
+from index.retrieval import ranking
+from index.retrieval.query import gloss, language_of
+from index.retrieval.search import DEFAULT_K, Answer, FilterChoices, Filters, Hit, best_span
+from index.store.lexical import BM25_B, BM25_K1, STOPWORDS, TOKEN
+from index.store.postgres.connection import DatabaseUnavailable, connect, redact
+from index.store.postgres.schema import SCHEMA, TEXT_SEARCH_CONFIG, Layout, read_layout
+from index.store.postgres.writer import read_reports, vector_text
+from index.text import fold
+
+# Sentences fetched for the sentence signal per passage candidate: passages hold a few each.
+SENTENCES_PER_CANDIDATE = 3
+# With a selective filter, HNSW keeps scanning until the LIMIT is met (pgvector 0.8).
+ITERATIVE_SCAN = "relaxed_order"
+MAX_SCAN_TUPLES = 50_000
+
+PASSAGE_FIELDS = ("id", "report", "title", "year", "text", "page", "page_end", "page_label", "page_end_label",
+                  "section", "speaker", "organisation", "part")
+
+
+@dataclass(frozen=True)
+class _Row:
+    score: float
+    similarity: float
+    passage: Passage
+    starts: list[int]
+    stops: list[int]
+    sentence_scores: list[float]
+
+
+class PostgresSearcher:
+    """Answers questions from a PostgreSQL store. Safe to share between sessions (one connection,
+    used by one question at a time; reconnects once if the server went away)."""
+
+    def __init__(self, url: str, embedder, multilingual=None):
+        self.url = url
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._conn = connect(url, autocommit=True)
+        layout = read_layout(self._conn)
+        if layout is None:
+            raise StoreMissing(redact(url))
+        if layout.model != embedder.name:
+            raise StoreMismatch(redact(url), f"the database was built with model {layout.model!r}, "
+                                             f"this code uses {embedder.name!r}",
+                                fix="re-ingest: `python -m ingest --rebuild --database-url …`")
+        self.layout: Layout = layout
+        self.multilingual = multilingual if layout.multilingual_model else None
+
+    # ------------------------------------------------------------ the searcher interface
+
+    def ask(self, question: str, *, k: int = DEFAULT_K, filters: Filters = Filters(),
+            interpreted: str | None = None) -> Answer:
+        query = interpreted or question
+        if not question.strip() or k <= 0:
+            return Answer(question, False, (), query, filters)
+        language = language_of(query)
+        english = gloss(query) if language == "sq" else query
+        q = self.embedder.encode([english])[0]
+        vectors = {"q": vector_text(q)}
+        if self.multilingual is not None:
+            vectors["qm"] = vector_text(self.multilingual.encode_query(query))
+        # The same weights and the same verdict as the embedded searcher (index.retrieval.ranking);
+        # only the fusion itself runs in SQL.
+        weights = ranking.weights(language, multilingual=self.multilingual is not None)
+        rows = self._run(weights, vectors, _lexical_text(english), filters, k)
+        hits = tuple(self._hit(rank, row, english) for rank, row in enumerate(rows, start=1))
+        best = {rank: max(row.sentence_scores, default=-1.0) for rank, row in enumerate(rows)}
+        answered = ranking.answers(ranking.RankingQuery(question, query, english, language), tuple(best),
+                                   ranking.Candidates({}, best))
+        return Answer(question, answered, hits, query, filters)
+
+    def reports(self):
+        with self._lock:
+            return self._with_retry(lambda conn: read_reports(conn))
+
+    def filter_choices(self) -> FilterChoices:
+        def read(conn):
+            years = [r[0] for r in conn.execute(
+                f"SELECT DISTINCT year FROM {SCHEMA}.passages WHERE year IS NOT NULL ORDER BY year")]
+            sections = [r[0] for r in conn.execute(
+                f"SELECT section FROM {SCHEMA}.passages WHERE section IS NOT NULL "
+                f"GROUP BY section ORDER BY min(row_id)")]
+            organisations = [r[0] for r in conn.execute(
+                f"SELECT DISTINCT organisation FROM {SCHEMA}.passages WHERE organisation IS NOT NULL "
+                f"ORDER BY organisation")]
+            return years, sections, organisations
+        with self._lock:
+            years, sections, organisations = self._with_retry(read)
+        return FilterChoices(reports=tuple(r.report for r in self.reports()), years=tuple(years),
+                             sections=tuple(sections), organisations=tuple(organisations))
+
+    def passage_count(self) -> int:
+        with self._lock:
+            return self._with_retry(lambda conn: conn.execute(
+                f"SELECT count(*) FROM {SCHEMA}.passages").fetchone()[0])
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # ------------------------------------------------------------ the statement
+
+    def _run(self, weights: dict, vectors: dict, lexical: str, filters: Filters, k: int) -> list[_Row]:
+        sql, params = build_statement(weights, filters, k, lexical=bool(lexical),
+                                      multilingual="qm" in vectors)
+        params.update(vectors, lex=lexical)
+
+        def query(conn):
+            with conn.transaction():
+                conn.execute(f"SET LOCAL hnsw.iterative_scan = {ITERATIVE_SCAN}")
+                conn.execute(f"SET LOCAL hnsw.ef_search = {params['sentence_depth']}")
+                conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {MAX_SCAN_TUPLES}")
+                return conn.execute(sql, params).fetchall()
+
+        with self._lock:
+            records = self._with_retry(query)
+        out = []
+        for record in records:
+            score, similarity, *fields, starts, stops, sentence_scores = record
+            out.append(_Row(float(score), float(similarity), Passage(**dict(zip(PASSAGE_FIELDS, fields))),
+                            list(starts or []), list(stops or []), [float(s) for s in sentence_scores or []]))
+        return out
+
+    def _with_retry(self, action):
+        import psycopg
+
+        try:
+            return action(self._conn)
+        except psycopg.OperationalError:
+            # The server restarted or the connection was cut: one fresh attempt.
+            try:
+                self._conn.close()
+            finally:
+                self._conn = connect(self.url, autocommit=True)
+            try:
+                return action(self._conn)
+            except psycopg.OperationalError as exc:
+                raise DatabaseUnavailable(self.url, f"lost the connection to PostgreSQL ({exc})") from exc
+
+    def _hit(self, rank: int, row: _Row, english: str) -> Hit:
+        text = row.passage.text
+        sentences = np.array([[0, a, b] for a, b in zip(row.starts, row.stops)], dtype=np.int32).reshape(-1, 3)
+        start, end = best_span(text, sentences, 0, np.asarray(row.sentence_scores, dtype=np.float32), english)
+        return Hit(rank=rank, score=row.score, passage=row.passage, quote=text[start:end], quote_start=start,
+                   similarity=row.similarity)
+
+
+def _lexical_text(english: str) -> str:
+    """The question's words for full-text search: folded like the passages, stopwords out."""
+    return " ".join(w for w in TOKEN.findall(fold(english)) if w not in STOPWORDS)
+
+
+def filter_sql(filters: Filters, alias: str = "p") -> tuple[str, dict]:
+    """WHERE conditions for `filters` on passages `alias`, and their parameters."""
+    conditions, params = [], {}
+    if filters.reports:
+        conditions.append(f"{alias}.report = ANY(%(f_reports)s)")
+        params["f_reports"] = list(filters.reports)
+    if filters.year is not None:
+        conditions.append(f"{alias}.year = %(f_year)s")
+        params["f_year"] = filters.year
+    if filters.section:
+        conditions.append(f"lower({alias}.section) = lower(%(f_section)s)")
+        params["f_section"] = filters.section
+    if filters.organisation:
+        conditions.append(f"strpos(lower({alias}.organisation), lower(%(f_organisation)s)) > 0")
+        params["f_organisation"] = filters.organisation
+    return (" AND ".join(conditions) or "true"), params
+
+
+def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
+                    multilingual: bool) -> tuple[str, dict]:
+    """The one SQL statement that answers a question: candidates per signal, fusion, top k."""
+    where, params = filter_sql(filters)
+    depth = ranking.candidate_depth(k)
+    params.update(k=k, depth=depth, sentence_depth=SENTENCES_PER_CANDIDATE * depth, rrf_k=ranking.RRF_K,
+                  k1=BM25_K1, b=BM25_B)
+    ctes, lists = [], []
+
+    def use(name: str, cte: str) -> None:
+        if weights.get(name, 0.0) > 0:
+            ctes.append(f"{name} AS MATERIALIZED ({cte})")
+            params[f"w_{name}"] = float(weights[name])
+            lists.append(f"SELECT row_id, rank, %(w_{name})s::float8 AS weight FROM {name}")
+
+    use("dense", _nearest("p.embedding", "q", where))
+    if multilingual:
+        use("multilingual", _nearest("p.multilingual", "qm", where))
+    use("sentence", _nearest_sentences(where, filters.active))
+    if lexical and weights.get("lexical", 0.0) > 0:
+        ctes.append(_QTERMS)
+        use("lexical", _BM25.format(schema=SCHEMA, where=where))
+    fused = " UNION ALL ".join(lists)
+    sql = f"""
+WITH {', '.join(ctes)},
+fused AS (
+    SELECT row_id, sum(weight / (%(rrf_k)s + rank)) AS score FROM ({fused}) lists
+    GROUP BY row_id ORDER BY score DESC, row_id LIMIT %(k)s)
+SELECT f.score, -(p.embedding <#> %(q)s::vector), {', '.join('p.' + c for c in PASSAGE_FIELDS)},
+       ss.starts, ss.stops, ss.scores
+FROM fused f JOIN {SCHEMA}.passages p USING (row_id)
+LEFT JOIN LATERAL (
+    SELECT array_agg(s.start ORDER BY s.start) AS starts, array_agg(s.stop ORDER BY s.start) AS stops,
+           array_agg(-(s.embedding <#> %(q)s::vector) ORDER BY s.start) AS scores
+    FROM {SCHEMA}.sentences s WHERE s.passage = p.row_id) ss ON true
+ORDER BY f.score DESC, f.row_id"""
+    return sql, params
+
+
+def _nearest(column: str, vector: str, where: str) -> str:
+    return f"""
+    SELECT row_id, row_number() OVER (ORDER BY distance, row_id) AS rank FROM (
+        SELECT p.row_id, {column} <#> %({vector})s::vector AS distance FROM {SCHEMA}.passages p
+        WHERE {where} ORDER BY {column} <#> %({vector})s::vector LIMIT %(depth)s) candidates"""
+
+
+def _nearest_sentences(where: str, filtered: bool) -> str:
+    join = f"JOIN {SCHEMA}.passages p ON p.row_id = s.passage WHERE {where}" if filtered else ""
+    return f"""
+    SELECT passage AS row_id, row_number() OVER (ORDER BY min(distance), passage) AS rank FROM (
+        SELECT s.passage, s.embedding <#> %(q)s::vector AS distance FROM {SCHEMA}.sentences s {join}
+        ORDER BY s.embedding <#> %(q)s::vector LIMIT %(sentence_depth)s) candidates
+    GROUP BY passage"""
+
+
+# The question's lexemes (stemmed by the same text search configuration as the passages) with
+# their BM25 idf over the whole store, as bm25s computes it ("lucene": ln(1 + (N - df + .5) / (df + .5))).
+_QTERMS = f"""qterms AS MATERIALIZED (
+    SELECT t.lexeme, ln(1 + (m.passage_count - d.df + 0.5) / (d.df + 0.5)) AS idf
+    FROM {SCHEMA}.store_meta m,
+         unnest(to_tsvector('{TEXT_SEARCH_CONFIG}'::regconfig, %(lex)s)) t,
+         LATERAL (SELECT count(*) AS df FROM {SCHEMA}.passages x
+                  WHERE x.lexemes @@ quote_literal(t.lexeme)::tsquery) d
+    WHERE d.df > 0)"""
+
+# BM25 of the passages that contain any of the question's lexemes (found through the GIN index).
+_BM25 = """
+    SELECT row_id, row_number() OVER (ORDER BY score DESC, row_id) AS rank FROM (
+        SELECT p.row_id, sum(q.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_length / m.avgdl))) AS score
+        FROM {schema}.passages p
+        CROSS JOIN LATERAL (SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf
+                            FROM unnest(p.lexemes)) u
+        JOIN qterms q ON q.lexeme = u.lexeme
+        CROSS JOIN (SELECT greatest(total_length::float8 / nullif(passage_count, 0), 1) AS avgdl
+                    FROM {schema}.store_meta) m
+        WHERE p.lexemes @@ (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM qterms)
+          AND {where}
+        GROUP BY p.row_id ORDER BY score DESC, p.row_id LIMIT %(depth)s) candidates"""
+
+
+def open_postgres_searcher(url: str, *, embedder=None) -> PostgresSearcher:
+    """A searcher on the database at `url`, with the model it was built with."""
+    from index.embedder import MiniLMEmbedder, load_multilingual
+
+    probe = connect(url, autocommit=True)
+    try:
+        layout = read_layout(probe)
+    finally:
+        probe.close()
+    if layout is None:
+        raise StoreMissing(redact(url))
+    multilingual = load_multilingual() if layout.multilingual_model else None
+    return PostgresSearcher(url, embedder if embedder is not None else MiniLMEmbedder(), multilingual)

@@ -1,0 +1,216 @@
+"""Adding, replacing and removing reports in PostgreSQL: the `ReportWriter` of this backend.
+
+Each report is written in one transaction (its report row, source file, passages and sentences),
+so a reader sees it whole or not at all, and a killed ingest leaves the database as it was: the
+server rolls back the open transaction when the connection drops. Writers serialise on a session
+advisory lock, which the server also releases when the holder dies.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from index.errors import IngestBusy, StoreMismatch
+from index.records import Passage
+from index.store.embedded import Contents, ReportInfo
+from index.store.postgres.connection import connect, redact
+from index.store.postgres.schema import SCHEMA, Layout, create_store, ensure_extension, read_layout
+from index.text import fold
+
+# pg_advisory_lock key shared by every CAAHT writer of a database ("CAAH" in ASCII).
+ADVISORY_LOCK_KEY = 0x43414148
+DEFAULT_LOCK_WAIT_S = 600.0
+SOURCE_PREFIX = "sources/"
+
+PASSAGE_COLUMNS = ("row_id", "id", "report", "ord", "title", "year", "text", "page", "page_end", "page_label",
+                   "page_end_label", "section", "speaker", "organisation", "part", "search_text", "embedding")
+
+
+def vector_text(vector: np.ndarray) -> str:
+    """pgvector's text form of one vector."""
+    return "[" + ",".join(map(repr, np.asarray(vector, dtype=np.float32).tolist())) + "]"
+
+
+def layout_of(contents: Contents) -> Layout:
+    ml_dim = contents.multilingual_vectors.shape[1] if contents.multilingual_model and \
+        contents.multilingual_vectors is not None and contents.multilingual_vectors.ndim == 2 else 0
+    return Layout(model=contents.model, dimension=int(contents.dimension),
+                  splitter_version=int(contents.splitter_version),
+                  multilingual_model=contents.multilingual_model, multilingual_dimension=int(ml_dim))
+
+
+class PostgresWriter:
+    """Writes whole reports. Use through `postgres_writer(url)`, which holds the writer lock."""
+
+    def __init__(self, conn, url: str):
+        self.conn = conn
+        self.url = url
+        self._pending_sources: dict[str, bytes] = {}
+
+    # ------------------------------------------------------------ reading what is there
+
+    def layout(self) -> Layout | None:
+        return read_layout(self.conn)
+
+    def rebuild_reason(self, wanted: Layout) -> str | None:
+        """Why the reports in the database must be re-embedded before `wanted` vectors join them."""
+        current = self.layout()
+        if current is None or not self.reports():
+            return None
+        if current.model != wanted.model:
+            return f"the model changed ({current.model} → {wanted.model})"
+        if current.splitter_version != wanted.splitter_version:
+            return f"the splitter changed (version {current.splitter_version} → {wanted.splitter_version})"
+        if current.multilingual_model != wanted.multilingual_model:
+            return f"the multilingual model changed ({current.multilingual_model} → {wanted.multilingual_model})"
+        return None
+
+    def reports(self) -> tuple[ReportInfo, ...]:
+        if self.layout() is None:
+            return ()
+        return read_reports(self.conn)
+
+    def status(self, report: str, sha256: str) -> str:
+        for info in self.reports():
+            if info.report == report:
+                return "unchanged" if info.sha256 == sha256 else "changed"
+        return "new"
+
+    def read_source(self, source_file: str) -> bytes | None:
+        """A kept report file, by the `source_file` its ReportInfo records."""
+        sha = source_file.removeprefix(SOURCE_PREFIX)
+        if sha in self._pending_sources:
+            return self._pending_sources[sha]
+        if self.layout() is None:
+            return None
+        row = self.conn.execute(f"SELECT data FROM {SCHEMA}.sources WHERE sha256 = %s", (sha,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    # ------------------------------------------------------------ writing
+
+    def save_source(self, sha256: str, data: bytes) -> str:
+        """Keep a report file; it is stored with its report, in the same transaction."""
+        self._pending_sources[sha256] = data
+        return f"{SOURCE_PREFIX}{sha256}"
+
+    def publish_report(self, part: Contents) -> None:
+        """Add the report(s) in `part`, replacing any of the same name, in one transaction."""
+        wanted = layout_of(part)
+        with self.conn.transaction():
+            current = read_layout(self.conn)
+            if current != wanted:
+                if current is not None and read_reports(self.conn) and \
+                        not set(r.report for r in read_reports(self.conn)) <= {r.report for r in part.reports}:
+                    raise StoreMismatch(redact(self.url), f"the database holds vectors of {current}, "
+                                                          f"this report has {wanted}",
+                                        fix="re-ingest every report: `python -m ingest --rebuild --database-url …`")
+                create_store(self.conn, wanted)
+            names = [r.report for r in part.reports]
+            self.conn.execute(f"DELETE FROM {SCHEMA}.reports WHERE report = ANY(%s)", (names,))
+            self._insert_reports(part.reports)
+            self._insert_rows(part)
+            self._refresh_stats()
+
+    def remove_report(self, report: str) -> None:
+        if self.layout() is None:
+            return
+        with self.conn.transaction():
+            self.conn.execute(f"DELETE FROM {SCHEMA}.reports WHERE report = %s", (report,))
+            self._refresh_stats()
+
+    def clear(self) -> None:
+        """Take every report out (before a rebuild with another model), atomically."""
+        if self.layout() is None:
+            return
+        with self.conn.transaction():
+            self.conn.execute(f"DELETE FROM {SCHEMA}.reports")
+            self._refresh_stats()
+
+    def _insert_reports(self, reports: Sequence[ReportInfo]) -> None:
+        for info in reports:
+            self.conn.execute(
+                f"INSERT INTO {SCHEMA}.reports (report, title, year, sha256, kind, pages, passages, ingested_at, "
+                f"source_file) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (info.report, info.title, info.year, info.sha256, info.kind, info.pages, info.passages,
+                 info.ingested_at, info.source_file))
+            sha = info.source_file.removeprefix(SOURCE_PREFIX)
+            if sha in self._pending_sources:
+                self.conn.execute(f"INSERT INTO {SCHEMA}.sources (sha256, data) VALUES (%s, %s) "
+                                  f"ON CONFLICT (sha256) DO NOTHING", (sha, self._pending_sources[sha]))
+
+    def _insert_rows(self, part: Contents) -> None:
+        n = len(part.passages)
+        if not n:
+            return
+        rows = [r[0] for r in self.conn.execute(
+            f"SELECT nextval('{SCHEMA}.passage_rows') FROM generate_series(1, %s)", (n,)).fetchall()]
+        ordinals = _ordinals(part.passages)
+        multilingual = part.multilingual_model is not None and part.multilingual_vectors is not None
+        columns = PASSAGE_COLUMNS + (("multilingual",) if multilingual else ())
+        with self.conn.cursor().copy(f"COPY {SCHEMA}.passages ({', '.join(columns)}) FROM STDIN") as copy:
+            for i, p in enumerate(part.passages):
+                values = [rows[i], p.id, p.report, ordinals[i], p.title, p.year, p.text, p.page, p.page_end,
+                          p.page_label, p.page_end_label, p.section, p.speaker, p.organisation, p.part,
+                          fold(p.text), vector_text(part.vectors[i])]
+                if multilingual:
+                    values.append(vector_text(part.multilingual_vectors[i]))
+                copy.write_row(values)
+        with self.conn.cursor().copy(
+                f"COPY {SCHEMA}.sentences (passage, start, stop, embedding) FROM STDIN") as copy:
+            for (row, start, stop), vector in zip(part.sentences.tolist(), part.sentence_vectors):
+                copy.write_row([rows[row], start, stop, vector_text(vector)])
+
+    def _refresh_stats(self) -> None:
+        # BM25 needs the passage count and average length; writers are serialised, so this is exact.
+        self.conn.execute(
+            f"UPDATE {SCHEMA}.store_meta SET passage_count = s.n, total_length = s.total "
+            f"FROM (SELECT count(*) AS n, coalesce(sum(doc_length), 0) AS total FROM {SCHEMA}.passages) s "
+            f"WHERE id = 1")
+        self.conn.execute(f"DELETE FROM {SCHEMA}.sources s WHERE NOT EXISTS "
+                          f"(SELECT 1 FROM {SCHEMA}.reports r WHERE r.source_file = %s || s.sha256)",
+                          (SOURCE_PREFIX,))
+
+
+def _ordinals(passages: Sequence[Passage]) -> list[int]:
+    """Position of each passage within its report (the order the embedded store keeps)."""
+    seen: dict[str, int] = {}
+    out = []
+    for p in passages:
+        out.append(seen.get(p.report, 0))
+        seen[p.report] = out[-1] + 1
+    return out
+
+
+def read_reports(conn) -> tuple[ReportInfo, ...]:
+    rows = conn.execute(f"SELECT report, title, year, sha256, kind, pages, passages, ingested_at, source_file "
+                        f"FROM {SCHEMA}.reports ORDER BY added").fetchall()
+    return tuple(ReportInfo(*row) for row in rows)
+
+
+@contextmanager
+def postgres_writer(url: str, *, wait_s: float = DEFAULT_LOCK_WAIT_S,
+                    on_wait: Callable[[], None] | None = None) -> Iterator[PostgresWriter]:
+    """Connect and hold the one-writer advisory lock while the writer is in use.
+
+    The lock belongs to the session: if the ingest is killed, the connection drops and the server
+    releases it (and rolls back the report being written)."""
+    import psycopg
+
+    conn = connect(url, autocommit=True)
+    try:
+        ensure_extension(conn)
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()[0]:
+            if on_wait is not None:
+                on_wait()
+            try:
+                conn.execute(f"SET lock_timeout = '{int(wait_s * 1000)}ms'")
+                conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+                conn.execute("SET lock_timeout = 0")
+            except psycopg.errors.LockNotAvailable:
+                raise IngestBusy(redact(url)) from None
+        yield PostgresWriter(conn, url)
+    finally:
+        conn.close()  # ends the session: the advisory lock goes with it
