@@ -14,27 +14,13 @@ from index.records import Passage
 
 from index.embedder import Embedder, MultilingualEmbedder
 from index.store.lexical import tokenize
-from index.retrieval.query import gloss, gloss_coverage, language_of
+from index.retrieval.query import gloss, language_of
 from index.store.embedded import Store
+from index.retrieval import ranking
+from index.retrieval.ranking import (  # noqa: F401 - re-exported for older callers
+    ANSWER_THRESHOLD, MIN_GLOSS_COVERAGE, RRF_K, WEIGHTS_BY_LANGUAGE, WEIGHTS_WITHOUT_MULTILINGUAL)
 
 DEFAULT_K = 5
-RRF_K = 60
-# Weights of the rank lists in the fusion. Chosen on the dev questions with
-# `python -m index eval` (see README, "Retrieval quality").
-WEIGHTS_BY_LANGUAGE = {
-    "en": {"dense": 0.0, "sentence": 0.5, "lexical": 2.0, "multilingual": 1.0},
-    "sq": {"dense": 0.0, "sentence": 1.0, "lexical": 1.0, "multilingual": 1.0},
-}
-# Without the optional multilingual model, the English model's passage vectors carry more weight.
-WEIGHTS_WITHOUT_MULTILINGUAL = {"dense": 1.0, "sentence": 1.0, "lexical": 1.0}
-# Below this cosine similarity between the question and the best sentence of the top
-# passage, the reports are judged not to answer it. Calibrated with
-# `python -m index eval` on tests/data/dev_*.jsonl and own_questions.jsonl: unanswerable
-# questions peaked at 0.32, answerable ones started at 0.37.
-ANSWER_THRESHOLD = 0.34
-# An Albanian question counts as answered only if the vocabulary knows most of its words
-# (own questions: answerable ones 0.75–1.0, unanswerable ones 0.0–0.5).
-MIN_GLOSS_COVERAGE = 0.6
 # A neighbouring sentence joins the quote when it scores at least this share of the best.
 QUOTE_NEIGHBOUR_SHARE = 0.9
 QUOTE_LEXICAL_WEIGHT = 0.5
@@ -116,15 +102,19 @@ class Searcher:
         if not question.strip() or not allowed.any():
             return Answer(question, False, (), query, filters)
         signals = self.signals(query)
-        weights = WEIGHTS_BY_LANGUAGE[signals.language] if self.multilingual is not None \
-            else WEIGHTS_WITHOUT_MULTILINGUAL
-        fused = _fuse([(scores, weights[name]) for name, scores in signals.by_passage.items()], allowed)
-        order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]][:k]
-        dense, best_sentence = signals.by_passage["dense"], signals.by_passage["sentence"]
-        hits = tuple(self._hit(rank, row, fused[row], dense[row], signals.english, signals.sentence_scores)
-                     for rank, row in enumerate(order, start=1))
-        answered = bool(hits) and bool(best_sentence[order[0]] >= ANSWER_THRESHOLD) \
-            and (signals.language != "sq" or gloss_coverage(query) >= MIN_GLOSS_COVERAGE)
+        allowed_rows = np.flatnonzero(allowed)
+        lists = {}
+        for name, scores in signals.by_passage.items():
+            order = allowed_rows[np.argsort(-scores[allowed_rows], kind="stable")]
+            lists[name] = ranking.SignalList(order, scores[order])
+        best_sentence = signals.by_passage["sentence"]
+        candidates = ranking.Candidates(lists, {int(r): float(best_sentence[r]) for r in allowed_rows})
+        rq = ranking.RankingQuery(question, query, signals.english, signals.language)
+        ranked = ranking.rank(rq, candidates, self.store.passages, k=k, multilingual=self.multilingual is not None)
+        dense = signals.by_passage["dense"]
+        hits = tuple(self._hit(rank, row, score, dense[row], signals.english, signals.sentence_scores)
+                     for rank, (row, score) in enumerate(zip(ranked.rows, ranked.scores), start=1))
+        answered = ranked.answered
         return Answer(question, answered, hits, query, filters)
 
     def signals(self, query: str) -> "Signals":
@@ -211,10 +201,15 @@ def _overlap(query_tokens: set[str], text: str, sentence: np.ndarray) -> float:
     return len(query_tokens & words) / max(1, len(query_tokens))
 
 
-def open_searcher(index_dir, *, embedder: Embedder | None = None) -> Searcher:
-    """Load the store at `index_dir` and the model it was built with (the packaged one by default)."""
+def open_searcher(index_dir, *, embedder: Embedder | None = None, database_url: str | None = None):
+    """Load the store at `index_dir` and the model it was built with (the packaged one by default).
+    With `database_url`, a searcher on that PostgreSQL database instead (same `ask`, same records)."""
     from index.embedder import MODEL_NAME, MiniLMEmbedder, load_multilingual
     from index.store.embedded import load_store
+
+    if database_url:
+        from index.store.postgres.searcher import open_postgres_searcher
+        return open_postgres_searcher(database_url, embedder=embedder)
 
     expected = embedder.name if embedder is not None else MODEL_NAME
     store = load_store(index_dir, model=expected)

@@ -1,0 +1,152 @@
+"""Ranking decisions: how the signals' candidates are fused into one order, and whether the
+top of that order answers the question.
+
+The search (`index.retrieval.search`, or another backend) asks each signal for its best
+passages only — a top list per signal, already restricted to the passages the filters allow —
+and hands them here as `Candidates`. This module decides; it never touches an index, so a
+change of ranking (weights, priors, refusals) is a change to this file alone.
+
+Signals (a name → one score per passage, higher is better):
+
+- ``dense``        cosine of the question and the passage (English model)
+- ``sentence``     cosine of the question and the passage's best sentence (English model)
+- ``lexical``      BM25 of the question's (English) words
+- ``multilingual`` cosine of the question and the passage (multilingual model, if installed)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Protocol, Sequence
+
+import numpy as np
+
+from index.records import Passage
+from index.retrieval.query import gloss_coverage
+
+SIGNALS = ("dense", "sentence", "lexical", "multilingual")
+RRF_K = 60
+# Weights of the rank lists in the fusion. Chosen on the dev questions with
+# `python -m index eval` (see README, "Retrieval quality").
+WEIGHTS_BY_LANGUAGE = {
+    "en": {"dense": 0.0, "sentence": 0.5, "lexical": 2.0, "multilingual": 1.0},
+    "sq": {"dense": 0.0, "sentence": 1.0, "lexical": 1.0, "multilingual": 1.0},
+}
+# Without the optional multilingual model, the English model's passage vectors carry more weight.
+WEIGHTS_WITHOUT_MULTILINGUAL = {"dense": 1.0, "sentence": 1.0, "lexical": 1.0}
+# Below this cosine similarity between the question and the best sentence of the top
+# passage, the reports are judged not to answer it. Calibrated with
+# `python -m index eval` on tests/data/dev_*.jsonl and own_questions.jsonl: unanswerable
+# questions peaked at 0.32, answerable ones started at 0.37.
+ANSWER_THRESHOLD = 0.34
+# An Albanian question counts as answered only if the vocabulary knows most of its words
+# (own questions: answerable ones 0.75–1.0, unanswerable ones 0.0–0.5).
+MIN_GLOSS_COVERAGE = 0.6
+# How deep each signal's top list goes. A passage below this depth in one signal adds nothing
+# from it to the fusion (its reciprocal rank there would be below 1/(RRF_K + depth) anyway).
+MIN_CANDIDATES = 100
+CANDIDATES_PER_K = 10
+
+
+class PassageLookup(Protocol):
+    """Passages by row: the store's tuple of passages, or a mapping row → passage."""
+
+    def __getitem__(self, row: int) -> Passage: ...
+
+
+@dataclass(frozen=True)
+class RankingQuery:
+    """The question as the signals read it."""
+
+    question: str  # as the user typed it
+    text: str  # as interpreted (a follow-up resolved); what the signals were asked
+    english: str  # `text`, or its English gloss for an Albanian question
+    language: str  # 'en' or 'sq'
+
+
+@dataclass(frozen=True)
+class SignalList:
+    """One signal's top passages, best first: `rows[i]` scored `scores[i]`."""
+
+    rows: np.ndarray  # int64
+    scores: np.ndarray  # float32, descending
+
+    @classmethod
+    def empty(cls) -> "SignalList":
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32))
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Every signal's top list, plus the best-sentence cosine of every passage in any list.
+
+    `best_sentence` covers every row that appears in any list (the answered verdict reads it
+    for the top row, whichever signal brought that row in).
+    """
+
+    lists: Mapping[str, SignalList]
+    best_sentence: Mapping[int, float]
+
+    def rows(self) -> np.ndarray:
+        """Every row in any list, ascending."""
+        parts = [lst.rows for lst in self.lists.values()]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The passages to show, best first, with their fused scores, and the verdict."""
+
+    rows: tuple[int, ...]
+    scores: tuple[float, ...]
+    answered: bool
+
+
+def weights(language: str, *, multilingual: bool) -> dict[str, float]:
+    """The fusion weight of each signal for a question in `language`. A signal of weight 0 need
+    not be searched at all."""
+    return dict(WEIGHTS_BY_LANGUAGE[language]) if multilingual else dict(WEIGHTS_WITHOUT_MULTILINGUAL)
+
+
+def candidate_depth(k: int) -> int:
+    """How many passages each signal should return for a question that shows `k`."""
+    return max(MIN_CANDIDATES, CANDIDATES_PER_K * k)
+
+
+def rank(query: RankingQuery, candidates: Candidates, passages: PassageLookup, *, k: int,
+         multilingual: bool) -> Ranking:
+    """Fuse the signals' top lists by weighted reciprocal rank and judge whether the top answers.
+
+    Ties keep the lower row first, so the order is deterministic whatever the backend.
+    """
+    signal_weights = weights(query.language, multilingual=multilingual)
+    rows = candidates.rows()
+    if len(rows) == 0 or k <= 0:
+        return Ranking((), (), False)
+    fused = fuse(rows, [(candidates.lists[name], w) for name, w in signal_weights.items()
+                        if w and name in candidates.lists])
+    order = np.argsort(-fused, kind="stable")[:k]
+    top_rows = tuple(int(r) for r in rows[order])
+    return Ranking(top_rows, tuple(float(s) for s in fused[order]),
+                   answers(query, top_rows, candidates))
+
+
+def fuse(rows: np.ndarray, lists: Sequence[tuple[SignalList, float]]) -> np.ndarray:
+    """Weighted reciprocal-rank score of each of `rows` (ascending) over the signals' top lists."""
+    fused = np.zeros(len(rows), dtype=np.float64)
+    for signal, weight in lists:
+        if len(signal.rows) == 0:
+            continue
+        at = np.searchsorted(rows, signal.rows)
+        fused[at] += weight / (RRF_K + np.arange(1, len(signal.rows) + 1))
+    return fused
+
+
+def answers(query: RankingQuery, top_rows: Sequence[int], candidates: Candidates) -> bool:
+    """Whether the top passage answers: its best sentence is close enough to the question, and
+    an Albanian question is mostly known to the vocabulary that glosses it."""
+    if not top_rows:
+        return False
+    if candidates.best_sentence.get(top_rows[0], -1.0) < ANSWER_THRESHOLD:
+        return False
+    return query.language != "sq" or gloss_coverage(query.text) >= MIN_GLOSS_COVERAGE
