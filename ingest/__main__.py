@@ -7,13 +7,18 @@ fails adds nothing and changes nothing; the run goes on and exits 1 at the end.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
+from index.errors import StoreError, StoreMissing, StoreUnwritable
 from index.settings import DEFAULT_CORPUS, default_index_dir
+from index.store import disk
+from index.store.verify import verify_store
 
 from ingest.pipeline import IngestRun, collect_files
-from ingest.readers import DEFAULT_MAX_MB, ReadOptions
+from ingest.readers import DEFAULT_MAX_MB, DEFAULT_OCR_LANGUAGES, ReadOptions
+from ingest.repair import repair_store
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,6 +40,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seconds allowed to parse one PDF")
     parser.add_argument("--rebuild", action="store_true",
                         help="re-read every report already in the store (after a model or splitter change)")
+    parser.add_argument("--repair", action="store_true",
+                        help="check every file of the store and mend a damaged one (from the previous "
+                             "generation or the kept report copies); adds nothing")
+    parser.add_argument("--ocr-lang", default=DEFAULT_OCR_LANGUAGES, metavar="LANGS",
+                        help="Tesseract languages for scanned pages, joined by + "
+                             f"(default {DEFAULT_OCR_LANGUAGES}: English and Albanian)")
+    parser.add_argument("--no-ocr", action="store_true",
+                        help="do not OCR scanned pages (a scan-only PDF then gets 'no text layer')")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     return parser.parse_args(argv)
 
@@ -42,19 +55,49 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     index_dir = args.index_dir or default_index_dir()
-    paths = args.paths or ([] if args.remove else [DEFAULT_CORPUS])
-    options = ReadOptions(passwords=tuple(args.password), max_mb=args.max_mb, timeout_s=args.timeout,
-                          title=args.title, year=args.year)
+    paths = args.paths or ([] if args.remove or args.repair else [DEFAULT_CORPUS])
     out = sys.stdout
+    options = ReadOptions(passwords=tuple(args.password), max_mb=args.max_mb, timeout_s=args.timeout,
+                          title=args.title, year=args.year, ocr=not args.no_ocr, ocr_languages=args.ocr_lang,
+                          log=None if args.quiet else lambda line: (out.write(line + "\n"), out.flush()))
     try:
         files = collect_files(paths)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    run = IngestRun(index_dir, options=options, log=None if args.quiet else out.write)
-    summary = run.execute(files, remove=args.remove, rebuild=args.rebuild)
+    log = None if args.quiet else out.write
+    try:
+        if args.repair:
+            return run_repair(index_dir, options, files, log=log, out=out)
+        run = IngestRun(index_dir, options=options, log=log)
+        summary = run.execute(files, remove=args.remove, rebuild=args.rebuild)
+    except StoreError as exc:
+        return store_error(exc)
     out.write(summary.render())
-    return 0 if summary.ok else 1
+    return 0 if summary.ok and not (run.last_repair and run.last_repair.error()) else 1
+
+
+def store_error(exc: StoreError) -> int:
+    """One sentence on stderr; a write failure names this very command to run again."""
+    message = disk.with_retry(exc, shlex.join(["python", "-m", "ingest", *sys.argv[1:]])) \
+        if isinstance(exc, StoreUnwritable) else str(exc)
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def run_repair(index_dir: Path, options: ReadOptions, files: list[Path], *, log, out) -> int:
+    """`--repair`: check every byte, mend, apply a rebuild a model change asks for, then add any files named."""
+    result = repair_store(index_dir, full=True, options=options, log=log)
+    out.write(result.render() or "Repair: nothing to mend.\n")
+    if not (index_dir / "CURRENT").exists() and not files:
+        out.write(f"{StoreMissing(index_dir)}\n")
+        return 1
+    summary = IngestRun(index_dir, options=options, log=log, repair=False).execute(files)
+    if files or summary.generation:
+        out.write(summary.render())
+    after = verify_store(index_dir)
+    out.write(f"Verify: {after.message() or 'every file matches its manifest.'}\n")
+    return 0 if after.ok and summary.ok and not result.error() else 1
 
 
 if __name__ == "__main__":

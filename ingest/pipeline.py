@@ -16,7 +16,9 @@ from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_
 from index.store.embedded import (CURRENT, MANIFEST, Contents, clean_leftovers, merge_contents, publish,
                          save_source)
 
+from index.store import disk
 from ingest.errors import EmptyReport, ReportError
+from ingest.repair import repair_store
 from ingest.readers import PDF_SUFFIXES, TEXT_SUFFIXES, ReadOptions, read_report
 from index.records import Document, Passage
 from ingest.splitter import SPLITTER_VERSION, split_document
@@ -101,10 +103,13 @@ class IngestRun:
     def __init__(self, index_dir: Path, *, options: ReadOptions = ReadOptions(),
                  embedder_factory: Callable[[], Embedder] = MiniLMEmbedder,
                  multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual,
-                 embedder: Embedder | None = None, log: Log | None = None):
+                 embedder: Embedder | None = None, log: Log | None = None, repair: bool = True):
         """`embedder_factory` is a class whose `name` and `dimension` are known before loading,
-        so a run with nothing to embed never loads the model; or pass a loaded `embedder`."""
+        so a run with nothing to embed never loads the model; or pass a loaded `embedder`.
+        `repair`: first mend a damaged store (ingest/repair.py); its findings go to `last_repair`."""
         self.index_dir = Path(index_dir)
+        self.repair = repair
+        self.last_repair = None
         self.options = options
         self._factory = embedder_factory
         self._embedder: Embedder | None = embedder
@@ -120,6 +125,20 @@ class IngestRun:
 
     def execute(self, files: Sequence[Path], *, remove: Sequence[str] = (), rebuild: bool = False,
                 names: Sequence[str] | None = None) -> Summary:
+        """Repair the store if it is damaged, then add, replace and remove. A store that cannot be
+        written raises `StoreUnwritable` (one sentence), having changed nothing."""
+        with disk.writing(self.index_dir):  # e.g. the lock file on a read-only disk
+            if self.repair:
+                self.last_repair = repair_store(
+                    self.index_dir, options=self.options, embedder=self._embedder, embedder_factory=self._factory,
+                    multilingual_factory=lambda: self._multilingual, log=self._log)
+            summary = self._execute(files, remove=remove, rebuild=rebuild, names=names)
+        if self.last_repair is not None and self.last_repair.changed:
+            summary.note = "\n".join(filter(None, [self.last_repair.render().rstrip(), summary.note]))
+        return summary
+
+    def _execute(self, files: Sequence[Path], *, remove: Sequence[str], rebuild: bool,
+                 names: Sequence[str] | None) -> Summary:
         summary = Summary()
         with writer_lock(self.index_dir, on_wait=lambda: self._say("another ingest is running; waiting…")):
             clean_leftovers(self.index_dir)
@@ -164,6 +183,7 @@ class IngestRun:
         status = report_status(contents, doc.report, doc.sha256)
         same = [r.report for r in contents.reports if r.sha256 == doc.sha256 and r.report != doc.report]
         if status == "unchanged" or same:
+            save_source(self.index_dir, doc.sha256, Path(path).read_bytes())  # restores a lost copy; else no-op
             detail = "already indexed, nothing added" if status == "unchanged" else \
                 f"same content as {same[0]!r}, nothing added"
             return FileOutcome(label, "unchanged", doc.report, detail), contents, False

@@ -37,6 +37,8 @@ from index.records import Passage
 
 from index.errors import StoreCorrupt, StoreMismatch, StoreMissing
 from index.store.lexical import TOKENIZER_VERSION, LexicalIndex
+from index.store import disk
+from index.store.verify import MANIFEST_CHECKSUM
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -224,18 +226,36 @@ def _check_counts(path, manifest, passages, faiss_index, lexical, sentences, sen
 def publish(path: Path | str, contents: Contents) -> str:
     """Write `contents` as a new generation and make it current. Caller holds the lock."""
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    needed = disk.estimate_generation_bytes(contents)
+    with disk.writing(path, needed=needed):
+        path.mkdir(parents=True, exist_ok=True)
+    disk.ensure_space(path, needed)  # refuse before writing a byte when it cannot fit
     previous = current_generation(path)
     number = int(previous.split("-")[1]) + 1 if previous else 1
     name = f"{GENERATION_PREFIX}{number:06d}-{secrets.token_hex(3)}"
     temp = path / f"{TEMP_PREFIX}{name}"
-    temp.mkdir()
-    _write_generation(temp, contents)
-    _fsync_dir(temp)
-    os.replace(temp, path / name)
-    _fsync_dir(path)
-    _write_atomic(path / CURRENT, json.dumps({"generation": name}).encode())
+    # A failed write removes this generation at once (and any report copy no generation
+    # points at), so a full disk gets its space back and the old generation keeps answering.
+    with disk.writing(path, needed=needed, cleanup=lambda: _undo_publish(path, temp, path / name)):
+        temp.mkdir()
+        _write_generation(temp, contents)
+        _fsync_dir(temp)
+        os.replace(temp, path / name)
+        _fsync_dir(path)
+        _write_atomic(path / CURRENT, json.dumps({"generation": name}).encode())
     return name
+
+
+def _undo_publish(path: Path, temp: Path, published: Path) -> None:
+    """After a failed publish (caller holds the lock): drop its files and orphaned report copies."""
+    disk.remove_quietly(temp)
+    try:
+        switched = current_generation(path) == published.name
+    except StoreCorrupt:
+        switched = False
+    if not switched:
+        disk.remove_quietly(published)
+    clean_leftovers(path)
 
 
 def _write_generation(gen_dir: Path, contents: Contents) -> None:
@@ -262,16 +282,22 @@ def _write_generation(gen_dir: Path, contents: Contents) -> None:
                         checksums=checksums,
                         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     # The manifest is written last: a generation without one was never finished.
-    _write_file(gen_dir / MANIFEST, json.dumps(manifest.to_json(), indent=1, ensure_ascii=False).encode())
+    manifest_bytes = json.dumps(manifest.to_json(), indent=1, ensure_ascii=False).encode()
+    _write_file(gen_dir / MANIFEST, manifest_bytes)
+    # The manifest's own checksum, so `python -m index verify` catches a flipped bit in it too.
+    _write_file(gen_dir / MANIFEST_CHECKSUM, hashlib.sha256(manifest_bytes).hexdigest().encode())
 
 
 def save_source(path: Path, sha256: str, data: bytes) -> str:
     """Keep the ingested file, content-addressed, so the store can be rebuilt from it."""
     sources = Path(path) / SOURCES
-    sources.mkdir(parents=True, exist_ok=True)
     target = sources / sha256
-    if not target.exists():
-        _write_atomic(target, data)
+    # Caller holds the lock; a failed write leaves no partial copy behind.
+    with disk.writing(path, needed=len(data), cleanup=lambda: clean_leftovers(path)):
+        sources.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            disk.ensure_space(path, len(data))
+            _write_atomic(target, data)
     return f"{SOURCES}/{sha256}"
 
 
@@ -302,8 +328,11 @@ def _clean_sources(path: Path, generations: set[str]) -> list[str]:
         try:
             manifest = json.loads((path / gen / MANIFEST).read_text("utf-8"))
             referenced |= {r["source_file"] for r in manifest["reports"]}
-        except (OSError, ValueError, KeyError):
+        except FileNotFoundError:
             continue
+        except (OSError, ValueError, KeyError):
+            # A damaged manifest may point at any copy: keep them all for `python -m ingest --repair`.
+            return []
     removed = []
     for source in sources.iterdir():
         if f"{SOURCES}/{source.name}" not in referenced:
