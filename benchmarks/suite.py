@@ -1,0 +1,253 @@
+"""One benchmark run: every measurement, each in its own child process, collected into a dict.
+
+The steps run in this order so that the later ones can use what the earlier ones made:
+ingest (the public command) → ingest split (probe) → floors (bare models on the texts the
+ingest embedded) → questions (`ask --json`, cold and warm) → question split (probe) → the app
+in Chromium → the peer → synthetic stores at each size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks import app_timing, peer_env, proc
+from benchmarks.proc import ROOT
+
+CORPUS = ROOT / "corpus"
+SHELF = ROOT / "tests" / "data" / "shelf"
+QUESTION_FILES = (ROOT / "tests" / "data" / "dev_questions.jsonl", ROOT / "tests" / "data" / "own_questions.jsonl")
+QUICK_PDF = "HUMAN TRAFFICKING AWARENESS GUIDE for Convenience Retail Employees.pdf"  # 6 pages
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+QUICK_SIZES = (1_000, 3_000)
+QUICK_QUESTIONS = 6
+SCALE_QUESTIONS = 20  # questions piped to `ask --json` on each synthetic store
+K = 10
+BYTES_PER_PASSAGE_ESTIMATE = 12_000  # memory a synthetic passage needs while built and loaded (all vectors, copies)
+MEMORY_HEADROOM = 0.8  # use at most this share of MemAvailable for one synthetic size
+
+
+@dataclass
+class Config:
+    quick: bool = False
+    peer: bool = True
+    browser: bool = True
+    sizes: tuple[int, ...] = DEFAULT_SIZES
+    work: Path = Path("/tmp")
+    peer_venv: Path = peer_env.DEFAULT_VENV
+    log: object = print
+
+
+@dataclass
+class Results:
+    meta: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)  # step → reason
+
+    def to_json(self) -> dict:
+        return {"meta": self.meta, "skipped": self.skipped, **self.data}
+
+
+def files_for(config: Config) -> list[Path]:
+    if config.quick:
+        return [*sorted(CORPUS.glob("*.txt")), SHELF / QUICK_PDF]
+    return [*sorted(CORPUS.glob("*.txt")), *sorted(SHELF.glob("*.pdf"))]
+
+
+def questions_for(config: Config) -> list[str]:
+    questions = [json.loads(line)["q"] for path in QUESTION_FILES
+                 for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return questions[:QUICK_QUESTIONS] if config.quick else questions
+
+
+def run_all(config: Config) -> Results:
+    results = Results(meta=_meta(config))
+    files, questions = files_for(config), questions_for(config)
+    work = config.work
+    question_file = work / "questions.txt"
+    question_file.write_text("\n".join(questions) + "\n", encoding="utf-8")
+    store = work / "shelf-store"
+    steps = [("ingest", lambda: ingest_cli(files, store)),
+             ("ingest_split", lambda: ingest_split(files, work)),
+             ("floors", lambda: floors(work / "embedded-texts.json", question_file)),
+             ("ask", lambda: ask_cli(store, questions)),
+             ("ask_split", lambda: ask_split(store, question_file)),
+             ("app", lambda: app(config, store, questions)),
+             ("peer", lambda: peer(config, files, question_file)),
+             ("scale", lambda: scale(config, store, questions, work))]
+    for name, step in steps:
+        config.log(f"[{time.strftime('%H:%M:%S')}] {name}…")
+        started = time.monotonic()
+        outcome = step()
+        if isinstance(outcome, str):
+            results.skipped[name] = outcome
+            config.log(f"  skipped: {outcome}")
+        else:
+            results.data[name] = outcome
+        config.log(f"  {time.monotonic() - started:.0f} s")
+    results.meta["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    return results
+
+
+def _meta(config: Config) -> dict:
+    return {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "quick": config.quick, "cpus": os.cpu_count(),
+            "load_average_at_start": os.getloadavg(), "python": sys.version.split()[0],
+            "git_commit": _git_commit(), "k": K}
+
+
+def _git_commit() -> str:
+    head = ROOT / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            return (ROOT / ".git" / ref[5:]).read_text().strip()[:12]
+        return ref[:12]
+    except OSError:
+        return "unknown"
+
+
+def last_json(run: proc.Run) -> dict:
+    """The JSON object a measured child printed on its last stdout line."""
+    for _, line in reversed(run.lines):
+        if line.strip().startswith("{"):
+            return json.loads(line)
+    raise proc.ChildFailed(f"{' '.join(run.command)} printed no JSON:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+
+
+# --------------------------------------------------------------------------- ingest
+
+def ingest_cli(files: list[Path], store: Path) -> dict:
+    shutil.rmtree(store, ignore_errors=True)
+    run = proc.python("ingest", "--index-dir", str(store), "--quiet", *map(str, files)).check()
+    stats = last_json(proc.python("index", "stats", "--json", "--index-dir", str(store)).check())
+    return {"wall_s": run.wall_s, "peak_rss_mb": run.peak_rss_mb, "files": len(files),
+            "passages": stats["passages"], "summary": run.stdout.strip().splitlines()[-3:]}
+
+
+def ingest_split(files: list[Path], work: Path) -> dict:
+    store = work / "split-store"
+    shutil.rmtree(store, ignore_errors=True)
+    run = proc.python("benchmarks.probe", "ingest-split", "--index-dir", str(store),
+                      "--texts-out", str(work / "embedded-texts.json"), *map(str, files)).check()
+    shutil.rmtree(store, ignore_errors=True)
+    return {**last_json(run), "process_wall_s": run.wall_s, "peak_rss_mb": run.peak_rss_mb}
+
+
+def floors(texts: Path, questions: Path) -> dict:
+    run = proc.python("benchmarks.floors", "--texts", str(texts), "--questions", str(questions)).check()
+    return {**last_json(run), "process_wall_s": run.wall_s, "process_peak_rss_mb": run.peak_rss_mb}
+
+
+# --------------------------------------------------------------------------- questions
+
+def ask_cli(store: Path, questions: list[str]) -> dict:
+    """Cold: one question as an argument, process wall. Warm: all questions piped; each answer's
+    time is the gap between its JSON line and the previous one (the first gap is the cold one)."""
+    cold = proc.python("index", "ask", "--json", "-k", str(K), "--index-dir", str(store), questions[0]).check()
+    return {"cold_wall_s": cold.wall_s, "cold_peak_rss_mb": cold.peak_rss_mb,
+            **piped_ask(store, questions)}
+
+
+def piped_ask(store: Path, questions: list[str]) -> dict:
+    run = proc.python("index", "ask", "--json", "-k", str(K), "--index-dir", str(store),
+                      stdin_text="\n".join(questions) + "\n").check()
+    stamps = [t for t, line in run.lines if line.startswith("{")]
+    if len(stamps) != len(questions):
+        raise proc.ChildFailed(f"ask --json answered {len(stamps)} of {len(questions)} questions")
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    return {"first_answer_s": stamps[0], "warm": percentiles(gaps), "wall_s": run.wall_s,
+            "peak_rss_mb": run.peak_rss_mb, "questions": len(questions)}
+
+
+def ask_split(store: Path, question_file: Path) -> dict:
+    run = proc.python("benchmarks.probe", "ask-split", "--index-dir", str(store), "--questions",
+                      str(question_file), "-k", str(K)).check()
+    return last_json(run)
+
+
+def percentiles(values: list[float]) -> dict:
+    if not values:
+        return {"p50": None, "p95": None, "n": 0}
+    ordered = sorted(values)
+    return {"p50": statistics.median(ordered), "p95": ordered[round(0.95 * (len(ordered) - 1))], "n": len(ordered)}
+
+
+# --------------------------------------------------------------------------- app, peer
+
+def app(config: Config, store: Path, questions: list[str]) -> dict | str:
+    if not config.browser:
+        return "browser part not asked for (--quick or --no-browser)"
+    reason = app_timing.available()
+    if reason:
+        return reason
+    measured = app_timing.measure(store, questions)
+    conversation = measured["conversation_s"]
+    return {**measured, "answer_1_s": conversation[0], "answer_last_s": conversation[-1],
+            "conversation_length": len(conversation)}
+
+
+def peer(config: Config, files: list[Path], question_file: Path) -> dict | str:
+    if not config.peer:
+        return "--no-peer"
+    python = peer_env.ensure(config.peer_venv, log=config.log)
+    run = proc.run([str(python), str(peer_env.SCRIPT), "--questions", str(question_file), "-k", str(K),
+                    *map(str, files)]).check()
+    return {**last_json(run), "process_wall_s": run.wall_s, "peak_rss_mb": run.peak_rss_mb}
+
+
+# --------------------------------------------------------------------------- scale
+
+def scale(config: Config, reference: Path, questions: list[str], work: Path) -> dict:
+    question_file = work / "scale-questions.txt"
+    chosen = questions[:SCALE_QUESTIONS]
+    question_file.write_text("\n".join(chosen) + "\n", encoding="utf-8")
+    out = {}
+    for size in config.sizes:
+        reason = _too_big(size)
+        if reason:
+            out[str(size)] = {"skipped": reason}
+            config.log(f"  {size:,} passages skipped: {reason}")
+            continue
+        config.log(f"  {size:,} passages…")
+        out[str(size)] = scale_one(size, reference, chosen, question_file, work)
+    return out
+
+
+def _too_big(size: int) -> str | None:
+    available = _mem_available_bytes()
+    needed = size * BYTES_PER_PASSAGE_ESTIMATE
+    if available and needed > MEMORY_HEADROOM * available:
+        return f"needs about {needed / 2**30:.1f} GiB, {available / 2**30:.1f} GiB available now"
+    return None
+
+
+def _mem_available_bytes() -> int:
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def scale_one(size: int, reference: Path, questions: list[str], question_file: Path, work: Path) -> dict:
+    store = work / f"synthetic-{size}"
+    shutil.rmtree(store, ignore_errors=True)
+    try:
+        build = proc.python("benchmarks.probe", "synth-build", "--size", str(size), "--reference", str(reference),
+                            "--out", str(store)).check()
+        query = proc.python("benchmarks.probe", "synth-query", "--index-dir", str(store), "--questions",
+                            str(question_file), "-k", str(K)).check()
+        return {"build": {**last_json(build), "process_peak_rss_mb": build.peak_rss_mb},
+                "query": {**last_json(query), "process_peak_rss_mb": query.peak_rss_mb},
+                "ask": piped_ask(store, questions)}
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
