@@ -1,0 +1,194 @@
+"""Library: the indexed reports, what was found in each, and adding, removing or re-indexing one."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app_pages.common import (basket_summary, current_store, get_models, index_dir, indexed_reports,
+                              load_session, model_loading, style_selector, workspace)
+from index.quotes.library import NO_TEXT, OK, PARTLY, page_list, report_facts
+from ingest.pipeline import IngestRun
+from ingest.readers import ReadOptions
+from ingest.uploads import MAX_UPLOAD_MB, ingest_uploads
+
+ALL = "all"
+UPLOAD_POLL_SECONDS = 30.0  # after "Add to the index" with no file yet, keep looking this long
+UPLOAD_POLL_INTERVAL = 0.5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the last add, remove or re-index did, kept across the rerun that follows it."""
+
+    ok: bool
+    lines: tuple[str, ...]
+
+
+def run_ingest(files=(), *, remove=(), names=None, status=None):
+    """An ingest with the app's loaded model, reporting each step into `status`."""
+    models = get_models()
+    run = IngestRun(index_dir(), embedder=models.embedder, multilingual_factory=lambda: models.multilingual,
+                    log=_logger(status))
+    return run.execute(list(files), remove=list(remove), names=names)
+
+
+def _logger(status):
+    return (lambda text: status.text(text.strip()) if text.strip() else None) if status else None
+
+
+class UploadProgress:
+    """An st.progress bar fed by the ingest's "[i/n] name" lines: files done, pages per second
+    and the time left, estimated from the files' sizes."""
+
+    def __init__(self, sizes: list[int], status):
+        self.sizes, self.status = sizes, status
+        self.bar = st.progress(0.0, text="Starting…")
+        self.started = time.monotonic()
+
+    def log(self, text: str) -> None:
+        line = text.strip()
+        if line.startswith("[") and "/" in line.split("]")[0]:
+            done = int(line[1:].split("/")[0]) - 1
+            self.update(done, line.split("]", 1)[1].strip())
+        if line:
+            self.status.text(line)
+
+    def update(self, done: int, name: str = "") -> None:
+        total = sum(self.sizes) or 1
+        share = sum(self.sizes[:done]) / total
+        elapsed = time.monotonic() - self.started
+        left = f", about {elapsed * (1 - share) / share:.0f} s left" if share > 0 else ""
+        text = f"File {min(done + 1, len(self.sizes))} of {len(self.sizes)}: {name}{left}" if name else "Done"
+        self.bar.progress(min(share, 1.0), text=text)
+
+
+def upload_section() -> None:
+    """Upload PDFs or text extracts; each gets the same per-file outcome as `python -m ingest`.
+
+    Not an st.form: a press on "Add to the index" before the file has reached the server would
+    be lost. Outside a form the press is remembered until the file has arrived.
+    """
+    st.subheader("Add reports")
+    generation = st.session_state.setdefault("upload_generation", 0)
+    files = st.file_uploader("PDF or text extract", type=["pdf", "txt"], accept_multiple_files=True,
+                             key=f"upload-{generation}")
+    password = st.text_input("Password (only for encrypted PDFs)", type="password", key=f"password-{generation}")
+    if st.button("Add to the index", type="primary"):
+        st.session_state.add_requested = time.monotonic()
+    requested = st.session_state.get("add_requested")
+    if requested and files:
+        del st.session_state.add_requested
+        st.session_state.upload_generation += 1  # a fresh uploader and password box next time
+        ingest_uploaded(files, password)
+        st.rerun()
+    elif requested:
+        st.info("Waiting for a file: choose or drop one above. It is added as soon as it has uploaded.")
+        if time.monotonic() - requested < UPLOAD_POLL_SECONDS:
+            time.sleep(UPLOAD_POLL_INTERVAL)
+            st.rerun()
+
+
+def ingest_uploaded(files, password: str) -> None:
+    too_big = [f.name for f in files if f.size > MAX_UPLOAD_MB * 1024 * 1024]
+    if too_big:
+        st.session_state.library_outcome = Outcome(False, (
+            f"Too large (over {MAX_UPLOAD_MB} MB): {', '.join(too_big)}. "
+            "Split the file or use `python -m ingest` on the command line.",))
+        return
+    uploads = [(f.name, f.getvalue()) for f in files]
+    options = ReadOptions(passwords=(password,) if password else ())
+    models = get_models()
+    with st.status(f"Adding {len(uploads)} file(s)…", expanded=True) as status:
+        progress = UploadProgress([len(data) for _, data in uploads], status)
+        summary = ingest_uploads(index_dir(), uploads, options=options, log=progress.log,
+                                 embedder=models.embedder, multilingual_factory=lambda: models.multilingual)
+        progress.update(len(uploads))
+    st.session_state.library_outcome = Outcome(summary.ok, tuple(summary.render().splitlines()))
+
+
+def remove_report(name: str) -> None:
+    with st.status(f"Removing {name}…", expanded=True) as status:
+        summary = run_ingest(remove=[name], status=status)
+    st.session_state.library_outcome = Outcome(summary.ok, tuple(summary.render().splitlines()))
+
+
+def reindex_report(name: str, source_file: str) -> None:
+    """Read the kept copy of the report again and replace its passages, in one new generation."""
+    with st.status(f"Re-indexing {name}…", expanded=True) as status:
+        summary = run_ingest([index_dir() / source_file], remove=[name], names=[name], status=status)
+    st.session_state.library_outcome = Outcome(summary.ok, tuple(summary.render().splitlines()))
+
+
+def show_outcome() -> None:
+    outcome = st.session_state.get("library_outcome")
+    if outcome is None:
+        return
+    if not outcome.ok:
+        st.error("Some files could not be added; the index is unchanged for them.")
+    with st.container(border=True, key="library-outcome"):
+        for line in outcome.lines:
+            st.text(line)
+
+
+def report_table(store) -> None:
+    facts = report_facts(indexed_reports(store), store.passages)
+    reports = indexed_reports(store)
+    years = sorted({r.year for r in reports if r.year})
+    st.caption(f"{len(reports)} reports · years {', '.join(map(str, years)) or 'unknown'} · "
+               f"{sum(r.pages for r in reports):,} pages · {store.manifest.passage_count:,} passages")
+    status = st.segmented_control("Show", [ALL, OK, PARTLY, NO_TEXT], default=ALL, key="library_status")
+    shown = [f for f in facts if status in (None, ALL) or f.status == status]
+    rows = [{"title": f.title, "year": f.year, "file": f.report, "pages": f.pages, "passages": f.passages,
+             "pages without text": page_list(f.pages_without_text), "printed page labels": f.printed_labels,
+             "sections": f.sections, "speakers": f.speakers, "OCR pages": page_list(f.ocr_pages),
+             "indexed": f.ingested_at.replace("T", " ").rstrip("Z"), "sha256": f.sha_prefix, "status": f.status}
+            for f in shown]
+    st.dataframe(rows, hide_index=True, width="stretch", key="library_table")
+    manage(facts)
+
+
+def manage(facts) -> None:
+    if not facts:
+        return
+    st.subheader("Remove or re-index a report")
+    names = [f.report for f in facts]
+    chosen = st.selectbox("Report", names, key="manage_report")
+    fact = next(f for f in facts if f.report == chosen)
+    reindex, remove = st.columns(2)
+    if reindex.button("Re-index", key="reindex", icon=":material/refresh:",
+                      help="Read the kept copy of the file again (e.g. after a program update)"):
+        reindex_report(fact.report, fact.source_file)
+        st.rerun()
+    with remove.popover("Remove…", icon=":material/delete:"):
+        st.write(f"Remove **{_plain(fact.title)}** ({_plain(fact.report)}) from the index? Quotes saved from it "
+                 "stay in your baskets, marked as stale.")
+        if st.button("Yes, remove it", key="confirm-remove", type="primary"):
+            remove_report(fact.report)
+            st.rerun()
+
+
+def _plain(text: str) -> str:
+    from index.quotes.present import escape_markdown
+
+    return escape_markdown(text)
+
+
+def main() -> None:
+    model_loading()
+    style_selector()
+    ws = workspace()
+    if ws is not None:
+        load_session(ws)
+        basket_summary()
+    st.header("Library")
+    show_outcome()
+    store = current_store()
+    if store is not None:
+        report_table(store)
+    upload_section()
+
+
+main()
