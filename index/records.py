@@ -37,6 +37,11 @@ class Page:
     # Titles of the PDF outline entries that start on this page, in order: a heading line
     # in the text that matches one of them starts that section.
     outline: tuple[str, ...] = ()
+    # True when the text was read by OCR from a scanned page (it may hold misread words).
+    ocr: bool = False
+    # For reports without fixed pages (Word): the 1-based paragraph number where this "page"
+    # (one paragraph, list or table) starts; `number` and `label` are then None.
+    paragraph: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,13 @@ class Passage:
     speaker: str | None
     organisation: str | None
     part: str | None
+    # Read by OCR from a scanned page: a citation asks the user to check the quote against the page.
+    ocr: bool = False
+    # The passage's language, "en" or "sq" (Albanian), detected from its text.
+    language: str = "en"
+    # Word reports have no fixed pages: the 1-based paragraph number of the document where the
+    # passage starts (counting non-empty paragraphs, list items and tables); None for paged reports.
+    paragraph: int | None = None
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -89,7 +89,8 @@ def embed_report(doc: Document, passages: Sequence[Passage], embedder: Embedder,
     vectors = embedder.encode(texts, progress=progress)
     info = ReportInfo(report=doc.report, title=doc.title, year=doc.year, sha256=doc.sha256, kind=doc.kind,
                       pages=sum(1 for p in doc.pages if p.number is not None), passages=len(passages),
-                      ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), source_file=source_file)
+                      ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), source_file=source_file,
+                      ocr_pages=tuple(p.number for p in doc.pages if p.ocr and p.number is not None))
     return Contents(
         passages=tuple(passages),
         vectors=vectors[:len(passages)],

@@ -42,7 +42,14 @@ class NeedsPassword(ReportError):
 
 class NoTextLayer(ReportError):
     outcome = "no text layer (scanned? needs OCR)"
-    fix = "run OCR on the PDF (e.g. ocrmypdf) or ingest a text extract instead"
+    fix = "ingest a text extract instead, or a PDF with a text layer"
+
+
+class OcrUnavailable(NoTextLayer):
+    """A scan that would be read by OCR, but Tesseract (or a language for it) is missing."""
+
+    outcome = "needs OCR (Tesseract not available)"
+    fix = "install Tesseract OCR (Debian/Ubuntu: sudo apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-sqi)"
 
 
 class Corrupt(ReportError):

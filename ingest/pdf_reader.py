@@ -1,21 +1,27 @@
 """Read a PDF into pages, parsing it in a child process with a time and memory limit.
 
-The child (ingest/pdf_worker.py) returns each page's raw text and printed label; here
-we drop running headers and footers, rejoin hyphenated words and rebuild paragraphs,
-so the splitter can cut quotable passages.
+The child (ingest/pdf_worker.py) returns each page's raw text and printed label, and the
+text Tesseract read from pages that are scans (OCR); here we drop running headers and
+footers, rejoin hyphenated words and rebuild paragraphs, so the splitter can cut
+quotable passages.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import re
 import statistics
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.errors import Corrupt, NeedsPassword, NoTextLayer, ReportError, TimedOut, TooLarge
+from ingest.errors import Corrupt, NeedsPassword, NoTextLayer, OcrUnavailable, ReportError, TimedOut, TooLarge
+from ingest.ocr import PAGE_TIMEOUT_S
 from ingest.readers import ReadOptions
 from index.records import Document, Heading, Page
 from index.text import BULLET, NUMBERED, is_heading_like
@@ -33,6 +39,10 @@ SHORT_LINE_SHARE = 0.75
 HEADING_LINE_SHARE = 0.5
 OUTCOME_ERRORS: dict[str, type[ReportError]] = {
     "needs password": NeedsPassword, "too large": TooLarge, "corrupt": Corrupt}
+# While pages are OCR'd, the time limit restarts with each page: a page may take this long.
+OCR_PAGE_ALLOWANCE_S = PAGE_TIMEOUT_S + 30
+# How long the child may take to exit after its last event.
+EXIT_GRACE_S = 5
 DIGITS = re.compile(r"\d+")
 LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 PRIVATE_USE_BULLET = re.compile("^[\uf0a7\uf0b7\uf076\uf0d8\uf0fc\u25aa\u25cf\u2022\u25e6\u2023\u2043]\\s*")
@@ -40,38 +50,188 @@ PRIVATE_USE_BULLET = re.compile("^[\uf0a7\uf0b7\uf076\uf0d8\uf0fc\u25aa\u25cf\u2
 
 def read_pdf(path: Path, data: bytes, options: ReadOptions, *, report: str, sha256: str) -> Document:
     result = run_worker(path, options)
+    raw = list(result["texts"])
+    labels = list(result["labels"])
+    for index, page in result["ocr"].items():
+        raw[index] = page["text"]
+        labels[index] = page["printed"] or labels[index]
     # Typeset ligatures ("misﬁts") become plain letters so quotes and searches read normally.
-    texts = remove_running_lines([t.translate(LIGATURES) for t in result["texts"]])
+    texts = remove_running_lines([t.translate(LIGATURES) for t in raw])
     if sum(_letters(t) for t in texts) < MIN_LETTERS:
-        raise NoTextLayer(path, f"{len(texts)} page(s) without extractable text")
+        raise _no_text_error(path, result, len(texts), options)
     outline = _outline_by_page(result.get("outline") or [])
-    labels = result["labels"]
     pages = tuple(Page(number=i + 1, label=labels[i], text=paragraphs(texts[i]),
                        heading=Heading(section=outline[i][0]) if i in outline else None,
-                       outline=tuple(outline.get(i, ())))
+                       outline=tuple(outline.get(i, ())), ocr=i in result["ocr"])
                   for i in range(len(texts)))
     return Document(report=report, title=options.title or _title(result, pages, report),
                     year=options.year or result.get("year"), sha256=sha256, pages=pages, kind="pdf")
 
 
+def _no_text_error(path: Path, result: dict, count: int, options: ReadOptions) -> ReportError:
+    if result.get("ocr_unavailable"):
+        problem, fix = result["ocr_unavailable"]
+        return OcrUnavailable(path, f"{count} page(s) without a text layer; {problem}", fix=fix)
+    if not options.ocr:
+        return NoTextLayer(path, f"{count} page(s) without extractable text; OCR was switched off (--no-ocr)",
+                           fix="ingest it again without --no-ocr, or ingest a text extract instead")
+    if result["ocr_failed"]:
+        return NoTextLayer(path, f"OCR could not read {len(result['ocr_failed'])} page(s): "
+                                 f"{next(iter(result['ocr_failed'].values()))}")
+    if result["ocr"]:
+        return NoTextLayer(path, f"OCR found no words on {len(result['ocr'])} scanned page(s)",
+                           fix="check that the scan is legible and the OCR languages (--ocr-lang) fit it")
+    return NoTextLayer(path, f"{count} page(s) without extractable text and no scanned image to OCR",
+                       fix="ingest a text extract instead")
+
+
+@dataclass
+class WorkerResult:
+    """What the child sent, gathered event by event."""
+
+    text: dict | None = None
+    failure: dict | None = None
+    plan: list[int] = field(default_factory=list)
+    ocr: dict[int, dict] = field(default_factory=dict)
+    ocr_failed: dict[int, str] = field(default_factory=dict)
+    ocr_unavailable: tuple[str, str] | None = None  # (problem, fix)
+    done: bool = False
+
+
 def run_worker(path: Path, options: ReadOptions) -> dict:
+    """Run the child on `path` and return its text event, with the OCR'd pages under "ocr"."""
     request = {"path": str(Path(path).resolve()), "passwords": list(options.passwords),
-               "memory_mb": options.memory_mb, "max_pages": options.max_pages}
+               "memory_mb": options.memory_mb, "max_pages": options.max_pages,
+               "ocr": options.ocr, "ocr_languages": options.ocr_languages}
+    got, returncode = _collect(path, request, options)
+    if got.failure is not None:
+        raise OUTCOME_ERRORS.get(got.failure["outcome"], Corrupt)(path, got.failure["detail"])
+    if got.text is None:
+        if returncode is None:
+            raise TimedOut(path, f"parsing took longer than {options.timeout_s:g} s")
+        how = f"signal {-returncode}" if returncode < 0 else f"exit {returncode}"
+        error = TooLarge if returncode == -9 else Corrupt
+        raise error(path, f"the PDF parser crashed ({how})")
+    if not got.done:
+        # OCR was cut short (time limit or crash): keep the text layer and the pages already read.
+        missing = [i + 1 for i in got.plan if i not in got.ocr]
+        cause = "timed out" if returncode is None else "stopped"
+        _say(options, f"  warning: OCR {cause}; page(s) {_page_list(missing)} were not read")
+        got.ocr_failed.update({i: f"OCR {cause}" for i in missing})
+    if got.ocr_unavailable and got.text is not None and any(_letters(t) for t in got.text["texts"]):
+        problem, fix = got.ocr_unavailable
+        _say(options, f"  warning: pages that look scanned were not OCR'd: {problem}. Fix: {fix}.")
+    return {**got.text, "ocr": got.ocr, "ocr_failed": got.ocr_failed, "ocr_unavailable": got.ocr_unavailable}
+
+
+def _collect(path: Path, request: dict, options: ReadOptions) -> tuple[WorkerResult, int | None]:
+    """Feed the request to the child and gather its events until it ends or its time runs out.
+
+    Returns the events and the child's exit code (None when it was killed for time)."""
+    process = subprocess.Popen([sys.executable, "-m", "ingest.pdf_worker"], cwd=PACKAGE_ROOT,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    events: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_events, args=(process.stdout, events), daemon=True).start()
     try:
-        completed = subprocess.run([sys.executable, "-m", "ingest.pdf_worker"], cwd=PACKAGE_ROOT,
-                                   input=json.dumps(request).encode("utf-8"), capture_output=True,
-                                   timeout=options.timeout_s)
+        process.stdin.write(json.dumps(request).encode("utf-8"))
+        process.stdin.close()
+    except OSError:
+        pass  # the child died at once; its exit code says how
+    got = WorkerResult()
+    progress = OcrProgress(options)
+    deadline = time.monotonic() + options.timeout_s
+    while True:
+        try:
+            event = events.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            _kill(process)
+            return got, None
+        if event is None:  # the child closed its output
+            break
+        _record(got, event, progress)
+        if event.get("event") in ("ocr_plan", "ocr_page", "ocr_failed"):
+            deadline = time.monotonic() + max(options.timeout_s, OCR_PAGE_ALLOWANCE_S)
+    try:
+        return got, process.wait(timeout=EXIT_GRACE_S)
     except subprocess.TimeoutExpired:
-        raise TimedOut(path, f"parsing took longer than {options.timeout_s:g} s") from None
-    try:
-        result = json.loads(completed.stdout.decode("utf-8"))
-    except ValueError:
-        how = f"signal {-completed.returncode}" if completed.returncode < 0 else f"exit {completed.returncode}"
-        error = TooLarge if completed.returncode == -9 else Corrupt
-        raise error(path, f"the PDF parser crashed ({how})") from None
-    if not result["ok"]:
-        raise OUTCOME_ERRORS.get(result["outcome"], Corrupt)(path, result["detail"])
-    return result
+        _kill(process)
+        return got, None
+
+
+def _read_events(stream, events: queue.Queue) -> None:
+    for line in stream:
+        try:
+            events.put(json.loads(line.decode("utf-8")))
+        except ValueError:
+            continue  # a half-written line from a child that died mid-write
+    events.put(None)
+
+
+def _record(got: WorkerResult, event: dict, progress: "OcrProgress") -> None:
+    kind = event.get("event")
+    if kind == "text":
+        got.text = event
+    elif kind == "failure":
+        got.failure = event
+    elif kind == "ocr_plan":
+        got.plan = [int(i) for i in event["pages"]]
+        progress.start(len(got.plan))
+    elif kind == "ocr_page":
+        got.ocr[int(event["page"])] = event
+        progress.page_done(int(event["page"]))
+    elif kind == "ocr_failed":
+        got.ocr_failed[int(event["page"])] = event["detail"]
+        progress.page_done(int(event["page"]), failed=event["detail"])
+    elif kind == "ocr_unavailable":
+        got.ocr_unavailable = (event["detail"], event.get("fix") or "ingest a text extract instead")
+    elif kind == "done":
+        got.done = True
+
+
+def _kill(process: subprocess.Popen) -> None:
+    process.kill()
+    process.wait()
+
+
+class OcrProgress:
+    """Says how OCR is going: pages done, pages per second and the time left."""
+
+    def __init__(self, options: ReadOptions):
+        self.options = options
+        self.total = 0
+        self.done = 0
+        self.started = 0.0
+
+    def start(self, total: int) -> None:
+        self.total, self.done, self.started = total, 0, time.monotonic()
+        _say(self.options, f"  OCR: {total} page(s) without a usable text layer, languages {self.options.ocr_languages}")
+        if self.options.ocr_progress is not None:
+            self.options.ocr_progress(0, total, 0.0)
+
+    def page_done(self, index: int, *, failed: str | None = None) -> None:
+        self.done += 1
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        left = (self.total - self.done) / rate
+        note = f" (not read: {failed})" if failed else ""
+        _say(self.options, f"  OCR page {self.done}/{self.total} (PDF p. {index + 1}){note} · "
+                           f"{rate:.2f} pages/s · {_duration(left)} left")
+        if self.options.ocr_progress is not None:
+            self.options.ocr_progress(self.done, self.total, rate)
+
+
+def _say(options: ReadOptions, text: str) -> None:
+    if options.log is not None:
+        options.log(text)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def _page_list(pages: list[int]) -> str:
+    return ", ".join(str(p) for p in pages[:20]) + (" …" if len(pages) > 20 else "")
 
 
 def _letters(text: str) -> int:

@@ -1,9 +1,21 @@
-"""Child process that parses one PDF with pypdf: `python -m ingest.pdf_worker`.
+"""Child process that parses one PDF: `python -m ingest.pdf_worker`.
 
 pypdf has had many infinite-loop and memory-exhaustion bugs, so it never runs in the
-ingest process itself. The parent sends {"path", "passwords", "memory_mb", "max_pages"}
-as JSON on stdin and reads one JSON result from stdout; it kills this process when
-the wall-clock limit passes. Here we cap our own address space.
+ingest process itself; neither do pypdfium2 and Tesseract, which render and read scanned
+pages (OCR). The parent sends {"path", "passwords", "memory_mb", "max_pages", "ocr",
+"ocr_languages"} as JSON on stdin and reads JSON events from stdout, one per line:
+
+    {"event": "text", "texts": [...], "labels": [...], ...}   every page's text layer (pypdf)
+    {"event": "ocr_plan", "pages": [i, ...]}                  0-based pages about to be OCR'd
+    {"event": "ocr_page", "page": i, "text", "printed", "confidence", "seconds"}
+    {"event": "ocr_failed", "page": i, "detail"}              one page could not be read
+    {"event": "ocr_unavailable", "detail"}                    Tesseract or a language is missing
+    {"event": "failure", "outcome", "detail"}                 the file cannot be read at all
+    {"event": "done"}
+
+so the parent can show OCR progress and keep the text already read if OCR dies. It kills
+this process when its time limit passes. Here we cap our own address space (Tesseract,
+our child, inherits the cap).
 """
 
 from __future__ import annotations
@@ -11,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 import warnings
 
 
@@ -28,7 +41,12 @@ def limit_memory(megabytes: int) -> None:
 
 
 def failure(outcome: str, detail: str) -> dict:
-    return {"ok": False, "outcome": outcome, "detail": detail[:300]}
+    return {"event": "failure", "outcome": outcome, "detail": detail[:300]}
+
+
+def emit(event: dict) -> None:
+    sys.stdout.buffer.write(json.dumps(event).encode("utf-8") + b"\n")
+    sys.stdout.flush()
 
 
 def open_reader(path: str, passwords: list[str]):
@@ -37,13 +55,13 @@ def open_reader(path: str, passwords: list[str]):
 
     reader = PdfReader(path, strict=False)
     if not reader.is_encrypted:
-        return reader, None
+        return reader, None, None
     # The empty user password opens most "encrypted" PDFs (they restrict only printing/copying).
     for password in ["", *passwords]:
         if reader.decrypt(password) != PasswordType.NOT_DECRYPTED:
-            return reader, None
+            return reader, password, None
     detail = "wrong password" if passwords else "the file is encrypted"
-    return None, failure("needs password", detail)
+    return None, None, failure("needs password", detail)
 
 
 def page_labels(reader, count: int) -> list[str]:
@@ -108,13 +126,14 @@ def metadata(reader) -> dict:
         return {}
 
 
-def extract(request: dict) -> dict:
-    reader, problem = open_reader(request["path"], request.get("passwords", []))
+def extract(request: dict) -> tuple[dict, str | None]:
+    """The text event (or a failure) and the password that opened the file."""
+    reader, password, problem = open_reader(request["path"], request.get("passwords", []))
     if problem:
-        return problem
+        return problem, None
     count = len(reader.pages)
     if count > request.get("max_pages", 2000):
-        return failure("too large", f"{count} pages > {request['max_pages']}")
+        return failure("too large", f"{count} pages > {request['max_pages']}"), None
     texts, errors = [], 0
     for page in reader.pages:
         try:
@@ -123,22 +142,91 @@ def extract(request: dict) -> dict:
             texts.append("")
             errors += 1
         if not texts[-1] and _is_bomb(page):
-            return failure("too large", "a page decompresses past pypdf's safety limit (decompression bomb?)")
-    return {"ok": True, "texts": texts, "labels": page_labels(reader, count), "errors": errors,
-            "outline": outline_entries(reader), **metadata(reader)}
+            return failure("too large", "a page decompresses past pypdf's safety limit (decompression bomb?)"), None
+    return {"event": "text", "texts": texts, "labels": page_labels(reader, count), "errors": errors,
+            "outline": outline_entries(reader), **metadata(reader)}, password
+
+
+def run_ocr(request: dict, texts: list[str], password: str | None) -> None:
+    """OCR the pages whose text layer is missing or too thin, emitting one event per page."""
+    import pypdfium2 as pdfium
+
+    from ingest import ocr
+
+    try:
+        document = pdfium.PdfDocument(request["path"], password=password or None)
+    except Exception as exc:  # noqa: BLE001 - pypdf read it; pdfium cannot: keep the text layer
+        emit({"event": "ocr_unavailable", "detail": f"the page renderer cannot open the file ({exc})"})
+        return
+    plan = [i for i in range(min(len(document), len(texts))) if _page_needs_ocr(document[i], texts[i], pdfium)]
+    if not plan:
+        return
+    languages = request.get("ocr_languages") or ocr.DEFAULT_LANGUAGES
+    try:
+        command = ocr.tesseract_command()
+        ocr.check_languages(command, languages)
+    except ocr.TesseractMissing as exc:
+        emit({"event": "ocr_unavailable", "detail": exc.problem, "fix": exc.fix, "pages": plan})
+        return
+    emit({"event": "ocr_plan", "pages": plan})
+    for index in plan:
+        started = time.monotonic()
+        try:
+            page = ocr.read_page(document[index], command, languages)
+        except Exception as exc:  # noqa: BLE001 - one unreadable page should not lose the others
+            emit({"event": "ocr_failed", "page": index, "detail": f"{type(exc).__name__}: {exc}"[:300]})
+            continue
+        emit({"event": "ocr_page", "page": index, "text": page.text, "printed": page.printed,
+              "confidence": page.confidence, "seconds": round(time.monotonic() - started, 3)})
+
+
+def _page_needs_ocr(page, text: str, pdfium) -> bool:
+    from ingest import ocr
+
+    try:
+        width, height = page.get_size()
+        letters = sum(c.isalpha() for c in text)
+        return ocr.needs_ocr(letters, width, height, ocr.image_share(page, pdfium))
+    except Exception:  # noqa: BLE001 - a page pdfium cannot inspect keeps its text layer
+        return False
 
 
 def main() -> int:
     request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    # Load the parser and its decoders first: the limit is for what a file makes it allocate.
+    # Load the parser, the renderer and their decoders first: the limit is for what a file makes
+    # them allocate.
     import unicodedata  # noqa: F401
     import pypdf  # noqa: F401
     import pypdf._crypt_providers  # noqa: F401
+    if request.get("ocr"):
+        import PIL.Image  # noqa: F401
+        import PIL.PngImagePlugin  # noqa: F401
+        import pypdfium2  # noqa: F401
     limit_memory(int(request.get("memory_mb", 2048)))
     logging.disable(logging.CRITICAL)  # pypdf logs every oddity of a malformed file
     warnings.simplefilter("ignore")
+    result, password = parse(request)
+    emit(result)
+    if result["event"] == "text" and request.get("ocr"):
+        ocr_safely(request, result["texts"], password)
+    emit({"event": "done"})
+    return 0
+
+
+def ocr_safely(request: dict, texts: list[str], password: str | None) -> None:
     try:
-        result = extract(request)
+        run_ocr(request, texts, password)
+    except (MemoryError, RecursionError) as exc:
+        emit({"event": "ocr_unavailable", "detail": f"OCR needed more than allowed ({type(exc).__name__})"})
+    except Exception as exc:  # noqa: BLE001 - OCR trouble keeps the text layer already sent
+        emit({"event": "ocr_unavailable", "detail": f"{type(exc).__name__}: {exc}"[:300]})
+
+
+def parse(request: dict) -> tuple[dict, str | None]:
+    """The text event or a failure; never raises."""
+    password = None
+    try:
+        result, password = extract(request)
     except MemoryError:
         result = failure("too large", "parsing needed more memory than allowed")
     except RecursionError:
@@ -153,9 +241,7 @@ def main() -> int:
             result = failure("corrupt", f"missing decoder: {exc}")
         else:
             result = failure("corrupt", f"{name}: {exc}")
-    sys.stdout.buffer.write(json.dumps(result).encode("utf-8"))
-    sys.stdout.flush()
-    return 0
+    return result, password
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ingest.errors import EmptyReport, TooLarge, UnsupportedType
+from ingest.ocr import DEFAULT_LANGUAGES as DEFAULT_OCR_LANGUAGES
 from index.records import Document
 from ingest.text_reader import decode_text, guess_title_and_year, read_text_pages
 
@@ -27,6 +29,13 @@ class ReadOptions:
     max_pages: int = 2000
     title: str | None = None
     year: int | None = None
+    # OCR of scanned PDF pages (Tesseract language codes joined by "+").
+    ocr: bool = True
+    ocr_languages: str = DEFAULT_OCR_LANGUAGES
+    # Where a reader says how a long read is going ("OCR page 3/40 · 0.2 pages/s · 3 min left")...
+    log: Callable[[str], object] | None = None
+    # ...and the same as numbers, for a progress bar: (pages done, pages to OCR, pages per second).
+    ocr_progress: Callable[[int, int, float], object] | None = None
 
 
 def sniff(path: Path, head: bytes) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from index.language import detect_language
 from index.records import Document, Heading, Page, Passage
 from index.text import (BULLET, NUMBERED, is_heading_like, is_list_item, sentence_spans,
                    strip_emphasis, word_count)
@@ -230,7 +231,8 @@ def _hard_wrap(text: str, max_words: int) -> list[str]:
 def _passage(doc: Document, block: Block, text: str, counters: dict[str, int]) -> Passage:
     heading = block.heading or Heading(section=None)
     first, last = block.page, block.last_page
-    key = f"p{first.number}" if first.number is not None else "intro"
+    key = f"p{first.number}" if first.number is not None else \
+        f"para{first.paragraph}" if first.paragraph is not None else "intro"
     counters[key] = counters.get(key, 0) + 1
     return Passage(
         id=f"{_slug(doc.report)}:{key}:{counters[key]}",
@@ -246,6 +248,9 @@ def _passage(doc: Document, block: Block, text: str, counters: dict[str, int]) -
         speaker=heading.speaker,
         organisation=heading.organisation,
         part=block.part,
+        ocr=first.ocr or last.ocr,
+        language=detect_language(text),
+        paragraph=first.paragraph,
     )
 
 

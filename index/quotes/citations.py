@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.language import LANGUAGE_NAMES
 from index.records import Passage
 
 STYLES = ("plain", "footnote", "author-date")
@@ -29,6 +30,9 @@ ROLE = {"presentation": "presentation by", "discussion": "discussion of the pres
 # How a full note names what kind of talk the section was.
 NOTE_ROLE = {"presentation": "presentation", "discussion": "discussion of the presentation"}
 NO_DATE = "n.d."
+OCR_NOTE = "text read by OCR, check the quote against the page"
+# Languages a citation names (the reports' usual language, English, goes unsaid).
+FLAGGED_LANGUAGES = ("sq",)
 
 
 class UnknownStyle(ValueError):
@@ -53,19 +57,31 @@ class Citation:
     section: str | None
     report: str
     part: str | None = None  # "presentation", "discussion", "actions", …
+    ocr: bool = False  # the text was read by OCR from a scan: the user should check it against the page
+    language: str = "en"  # the passage's language ("sq": Albanian)
 
     @classmethod
     def of(cls, passage: Passage, quote: str | None = None) -> "Citation":
         return cls(quote=passage.text if quote is None else quote, title=passage.title, year=passage.year,
                    pages=page_reference(passage), source=source_description(passage),
                    speaker=passage.speaker, organisation=passage.organisation, section=passage.section,
-                   report=passage.report, part=passage.part)
+                   report=passage.report, part=passage.part, ocr=passage.ocr, language=passage.language)
+
+
+def caveats(citation: Citation) -> str | None:
+    """What a reader must know before pasting the quote: "in Albanian; text read by OCR …"."""
+    notes = [f"in {LANGUAGE_NAMES[citation.language]}"] if citation.language in FLAGGED_LANGUAGES else []
+    if citation.ocr:
+        notes.append(OCR_NOTE)
+    return "; ".join(notes) or None
 
 
 def page_reference(passage: Passage) -> str | None:
-    """The page as printed, saying so when it differs from the PDF's own page number."""
+    """The page as printed, saying so when it differs from the PDF's own page number.
+
+    Word reports have no fixed pages: their passages cite the paragraph ("para. 12")."""
     if passage.page is None:
-        return None
+        return f"para. {passage.paragraph}" if passage.paragraph is not None else None
     label = passage.page_label or str(passage.page)
     end_label = passage.page_end_label or (str(passage.page_end) if passage.page_end else label)
     spans = passage.page_end is not None and passage.page_end != passage.page
@@ -115,7 +131,11 @@ def citation_text(citation: Citation, style: str = DEFAULT_STYLE) -> str:
 def reference(citation: Citation) -> str:
     """Title, page, who: "2006 CAAHT Annual Conference Report, p. 38, presentation by …"."""
     parts = [citation.title, citation.pages, citation.source]
-    return ", ".join(p for p in parts if p)
+    return ", ".join(p for p in parts if p) + _bracketed(caveats(citation))
+
+
+def _bracketed(note: str | None) -> str:
+    return f" [{note}]" if note else ""
 
 
 def footnote_text(citation: Citation) -> str:
@@ -126,7 +146,8 @@ def footnote_text(citation: Citation) -> str:
     """
     parts = [citation.speaker, citation.organisation, _note_section(citation), _titled_year(citation),
              citation.pages]
-    return ", ".join(p for p in parts if p) + "."
+    note = caveats(citation)
+    return ", ".join(p for p in parts if p) + "." + (f" {note[0].upper()}{note[1:]}." if note else "")
 
 
 def _note_section(citation: Citation) -> str | None:
@@ -158,4 +179,5 @@ def author_date(citation: Citation) -> str:
     if citation.pages:
         # The whole citation is in parentheses already: inner ones become brackets, as Chicago style has it.
         parts.append(citation.pages.replace("(", "[").replace(")", "]"))
-    return ", ".join(parts)
+    note = caveats(citation)
+    return ", ".join(parts) + (f"; {note}" if note else "")

@@ -71,6 +71,11 @@ class ReportInfo:
     passages: int
     ingested_at: str
     source_file: str
+    # Physical pages (1-based) whose text was read by OCR from a scan; empty for text PDFs and extracts.
+    ocr_pages: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "ocr_pages", tuple(self.ocr_pages or ()))  # JSON gives a list
 
 
 @dataclass(frozen=True)
