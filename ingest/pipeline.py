@@ -183,7 +183,9 @@ class IngestRun:
         status = report_status(contents, doc.report, doc.sha256)
         same = [r.report for r in contents.reports if r.sha256 == doc.sha256 and r.report != doc.report]
         if status == "unchanged" or same:
-            save_source(self.index_dir, doc.sha256, Path(path).read_bytes())  # restores a lost copy; else no-op
+            if status == "unchanged":  # restores a lost or damaged copy; else no-op
+                save_source(self.index_dir, doc.sha256, Path(path).read_bytes(), about=_about(doc),
+                            check_existing=True)
             detail = "already indexed, nothing added" if status == "unchanged" else \
                 f"same content as {same[0]!r}, nothing added"
             return FileOutcome(label, "unchanged", doc.report, detail), contents, False
@@ -198,7 +200,7 @@ class IngestRun:
         return outcome, merge_contents(contents, drop=[doc.report], add=[part]), True
 
     def _embed(self, doc: Document, passages: list[Passage], path: Path) -> Contents:
-        source = save_source(self.index_dir, doc.sha256, Path(path).read_bytes())
+        source = save_source(self.index_dir, doc.sha256, Path(path).read_bytes(), about=_about(doc))
         return embed_report(doc, passages, self.embedder(), source_file=source,
                             splitter_version=SPLITTER_VERSION, multilingual=self._multilingual,
                             progress=lambda done, total: self._progress(done, total))
@@ -226,6 +228,11 @@ class IngestRun:
 
     def _say(self, text: str) -> None:
         self._log(text + "\n")
+
+
+def _about(doc: Document) -> dict:
+    """Kept beside the report's copy, for a rebuild that has lost every manifest."""
+    return {"report": doc.report, "title": doc.title, "year": doc.year}
 
 
 def previous_reports(index_dir: Path) -> list[dict]:

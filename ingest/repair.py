@@ -28,7 +28,7 @@ from typing import Callable
 from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
 from index.errors import ReportsLost
 from index.store import disk
-from index.store.verify import (CURRENT, SOURCES, TEMP_PREFIX, GenerationCheck, Verification, sha256_file,
+from index.store.verify import (CURRENT, SOURCE_INFO_SUFFIX, SOURCES, TEMP_PREFIX, GenerationCheck, Verification, sha256_file,
                                 verify_store)
 
 from ingest.builder import writer_lock
@@ -152,13 +152,13 @@ def _mend(index_dir: Path, found: Verification, stash: Path,
         # Which reports the damaged generation held is unknown: every sound copy no sound
         # generation holds comes back under a name made from its hash.
         held = {sha for _, sha in have}
-        restores = [Restore(f"{RECOVERED_PREFIX}{sha[:12]}", sha, None, None)
-                    for sha in sorted(sound_copies - held)]
-        if restores:
-            result.actions.append(f"the record of the damaged generation is lost; {len(restores)} kept report "
-                                  f"cop{'y comes' if len(restores) == 1 else 'ies come'} back as "
-                                  f"{', '.join(r.report for r in restores)} (remove and add them again "
-                                  f"under their own names if you like)")
+        restores = [_restore_from_copy(index_dir, sha) for sha in sorted(sound_copies - held)]
+        nameless = [r.report for r in restores if r.report.startswith(RECOVERED_PREFIX)]
+        if nameless:
+            result.actions.append(f"the record of the damaged generation is lost; {len(nameless)} kept report "
+                                  f"cop{'y comes' if len(nameless) == 1 else 'ies come'} back as "
+                                  f"{', '.join(nameless)} (remove and add them again under their own names "
+                                  f"if you like)")
         removals = []
     result.lost += lost
     return restores, removals
@@ -175,6 +175,15 @@ def _wanted_reports(found: Verification) -> tuple[dict, ...] | None:
     return next((g.reports for g in found.generations if g.reports is not None), None)
 
 
+def _restore_from_copy(index_dir: Path, sha: str) -> Restore:
+    """A copy no sound generation holds, under the name kept beside it (or one made from its hash)."""
+    try:
+        about = json.loads((index_dir / SOURCES / f"{sha}{SOURCE_INFO_SUFFIX}").read_text("utf-8"))
+        return Restore(str(about["report"]), sha, about.get("title"), about.get("year"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return Restore(f"{RECOVERED_PREFIX}{sha[:12]}", sha, None, None)
+
+
 def _stash_sound_copies(index_dir: Path, stash: Path, bad: set[str]) -> set[str]:
     """Hard-link (or copy) every sound report copy aside; their hashes."""
     folder = index_dir / SOURCES
@@ -183,7 +192,8 @@ def _stash_sound_copies(index_dir: Path, stash: Path, bad: set[str]) -> set[str]
     stash.mkdir(exist_ok=True)
     kept = set()
     for source in folder.iterdir():
-        if source.name in bad or source.name.startswith(TEMP_PREFIX) or not source.is_file():
+        if source.name in bad or source.name.startswith(TEMP_PREFIX) or source.name.endswith(SOURCE_INFO_SUFFIX) \
+                or not source.is_file():
             continue
         try:
             os.link(source, stash / source.name)

@@ -14,7 +14,9 @@ from typing import Callable, Sequence
 
 from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
 
-from ingest.pipeline import IngestRun, Log, Summary
+from index.errors import StoreError
+from index.store import disk
+from ingest.pipeline import FAILED, FileOutcome, IngestRun, Log, Summary, previous_reports
 from ingest.readers import ReadOptions
 
 MAX_UPLOAD_MB = 50
@@ -43,4 +45,15 @@ def ingest_uploads(index_dir: Path, uploads: Sequence[tuple[str, bytes]], *,
             paths.append(path)
         run = IngestRun(index_dir, options=options, embedder_factory=embedder_factory, embedder=embedder,
                         multilingual_factory=multilingual_factory, log=log)
-        return run.execute(paths, names=names)
+        try:
+            return run.execute(paths, names=names)
+        except StoreError as exc:  # a full disk, say: the page shows the sentence, the old index answers
+            return store_error_summary(index_dir, names, exc)
+
+
+def store_error_summary(index_dir: Path, names: Sequence[str], exc: StoreError) -> Summary:
+    """A summary whose note is the store's one-sentence message, worded for the page."""
+    reports = previous_reports(Path(index_dir))
+    return Summary(outcomes=[FileOutcome(name, FAILED, detail="not added") for name in names],
+                   note=disk.app_sentence(exc), passages=sum(r.get("passages", 0) for r in reports),
+                   reports=len(reports))

@@ -139,6 +139,11 @@ def remove_quietly(target: Path) -> None:
             pass
 
 
+def app_sentence(exc: Exception) -> str:
+    """The message as the app's upload shows it: the retry is a press of the button."""
+    return str(exc).replace(RETRY_HINT, "press “Add to the index” again")
+
+
 def with_retry(exc: StoreUnwritable, command: str) -> str:
     """The message with the exact command to run again (the CLI knows its own argv)."""
     return str(exc).replace(RETRY_HINT, f"run `{command}` again")

@@ -38,7 +38,7 @@ from index.records import Passage
 from index.errors import StoreCorrupt, StoreMismatch, StoreMissing
 from index.store.lexical import TOKENIZER_VERSION, LexicalIndex
 from index.store import disk
-from index.store.verify import MANIFEST_CHECKSUM
+from index.store.verify import MANIFEST_CHECKSUM, MANIFEST_COPY
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -50,6 +50,7 @@ SENTENCE_VECTORS = "sentence_vectors.npy"
 MULTILINGUAL_VECTORS = "multilingual_vectors.npy"
 BM25_DIR = "bm25"
 SOURCES = "sources"
+SOURCE_INFO_SUFFIX = ".json"  # sources/<sha256>.json: the report's name, title and year
 GENERATION_PREFIX = "gen-"
 TEMP_PREFIX = ".tmp-"
 # Keep the generation before the current one so that a reader that has just read
@@ -291,18 +292,27 @@ def _write_generation(gen_dir: Path, contents: Contents) -> None:
     _write_file(gen_dir / MANIFEST, manifest_bytes)
     # The manifest's own checksum, so `python -m index verify` catches a flipped bit in it too.
     _write_file(gen_dir / MANIFEST_CHECKSUM, hashlib.sha256(manifest_bytes).hexdigest().encode())
+    # A second copy: a damaged manifest must not take the list of reports with it (repair needs it).
+    _write_file(gen_dir / MANIFEST_COPY, manifest_bytes)
 
 
-def save_source(path: Path, sha256: str, data: bytes) -> str:
-    """Keep the ingested file, content-addressed, so the store can be rebuilt from it."""
+def save_source(path: Path, sha256: str, data: bytes, *, about: dict | None = None,
+                check_existing: bool = False) -> str:
+    """Keep the ingested file, content-addressed, so the store can be rebuilt from it.
+    `about` (report, title, year) is kept beside it: a rebuild after the generations are lost
+    can then give the report its own name back. `check_existing` replaces a damaged copy."""
     sources = Path(path) / SOURCES
     target = sources / sha256
     # Caller holds the lock; a failed write leaves no partial copy behind.
     with disk.writing(path, needed=len(data), cleanup=lambda: clean_leftovers(path)):
         sources.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
+        if not target.exists() or (check_existing and _sha256_file(target) != sha256):
             disk.ensure_space(path, len(data))
             _write_atomic(target, data)
+        info = sources / f"{sha256}{SOURCE_INFO_SUFFIX}"
+        about_bytes = json.dumps(about, ensure_ascii=False).encode() if about is not None else None
+        if about_bytes is not None and (not info.exists() or info.read_bytes() != about_bytes):
+            _write_atomic(info, about_bytes)
     return f"{SOURCES}/{sha256}"
 
 
@@ -340,7 +350,7 @@ def _clean_sources(path: Path, generations: set[str]) -> list[str]:
             return []
     removed = []
     for source in sources.iterdir():
-        if f"{SOURCES}/{source.name}" not in referenced:
+        if f"{SOURCES}/{source.name.removesuffix(SOURCE_INFO_SUFFIX)}" not in referenced:
             source.unlink(missing_ok=True)
             removed.append(f"{SOURCES}/{source.name}")
     return removed

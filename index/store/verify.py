@@ -27,7 +27,10 @@ MANIFEST = "manifest.json"
 # Written beside the manifest by publish(): the manifest's own sha256, so a flipped bit in a
 # title or a checksum is caught too. Generations written before it existed have none.
 MANIFEST_CHECKSUM = "manifest.sha256"
+# And a second copy of the manifest, so that a damaged one does not lose the list of reports.
+MANIFEST_COPY = "manifest.copy.json"
 SOURCES = "sources"
+SOURCE_INFO_SUFFIX = ".json"  # sources/<sha256>.json: the report's name, title and year
 GENERATION = re.compile(r"^gen-(\d+)-[0-9a-f]+$")
 TEMP_PREFIX = ".tmp-"
 CHUNK = 1 << 20
@@ -201,7 +204,7 @@ def _check_generation(path: Path, name: str, *, current: bool) -> GenerationChec
         problem = _check_file(gen_dir / relative, expected, f"{name}/{relative}")
         if problem:
             problems.append(problem)
-    listed = set(checksums) | {MANIFEST, MANIFEST_CHECKSUM}
+    listed = set(checksums) | {MANIFEST, MANIFEST_CHECKSUM, MANIFEST_COPY}
     for extra in sorted(_relative_files(gen_dir) - listed):
         problems.append(Problem(f"{name}/{extra}", "is not listed in the manifest"))
     reports = manifest.get("reports")
@@ -211,30 +214,51 @@ def _check_generation(path: Path, name: str, *, current: bool) -> GenerationChec
 
 
 def _read_manifest(gen_dir: Path, name: str) -> tuple[dict | None, list[Problem]]:
+    """The manifest (from its copy when it is the one damaged) and what is wrong with either."""
     where = f"{name}/{MANIFEST}"
-    try:
-        raw = (gen_dir / MANIFEST).read_bytes()
-    except FileNotFoundError:
-        what = "missing (the generation was never finished)" if gen_dir.is_dir() else "the folder is missing"
-        return None, [Problem(where if gen_dir.is_dir() else f"{name}/", what)]
-    except OSError as exc:
-        return None, [Problem(where, f"cannot be read ({exc.strerror})")]
+    raw = _read_bytes(gen_dir / MANIFEST)
+    if raw is None and not gen_dir.is_dir():
+        return None, [Problem(f"{name}/", "the folder is missing")]
+    copy = _read_bytes(gen_dir / MANIFEST_COPY)
+    recorded = _read_bytes(gen_dir / MANIFEST_CHECKSUM)
+    if recorded is None:  # written before manifests carried a checksum and a copy
+        if raw is None:
+            return None, [Problem(where, "missing (the generation was never finished)")]
+        return _parse_manifest(raw, where, [])
+    recorded = recorded.decode("ascii", "replace").strip()
+    sound = [data for data in (raw, copy) if data is not None and hashlib.sha256(data).hexdigest() == recorded]
     problems = []
-    try:
-        recorded = (gen_dir / MANIFEST_CHECKSUM).read_text("ascii").strip()
-    except FileNotFoundError:
-        recorded = None  # written before manifests carried a checksum
-    except (OSError, ValueError):
-        recorded = ""
-    if recorded is not None and recorded != hashlib.sha256(raw).hexdigest():
-        problems.append(Problem(where, "does not match its checksum"))
+    if raw not in sound:
+        problems.append(Problem(where, "missing" if raw is None else "does not match its checksum"))
+    if copy not in sound:
+        problems.append(Problem(f"{name}/{MANIFEST_COPY}", "missing" if copy is None else "does not match its checksum"))
+    if not sound and raw is not None and raw == copy:
+        # Both copies agree: it is the checksum file that was damaged.
+        problems = [Problem(f"{name}/{MANIFEST_CHECKSUM}", "does not match the manifest")]
+        sound = [raw]
+    best = sound[0] if sound else raw if raw is not None else copy
+    if best is None:
+        return None, problems
+    return _parse_manifest(best, where, problems)
+
+
+def _parse_manifest(raw: bytes, where: str, problems: list[Problem]) -> tuple[dict | None, list[Problem]]:
     try:
         manifest = json.loads(raw.decode("utf-8"))
         if not isinstance(manifest, dict):
             raise ValueError("not an object")
     except ValueError as exc:
-        return None, [Problem(where, f"unreadable ({type(exc).__name__})")]
+        return None, problems + [Problem(where, f"unreadable ({type(exc).__name__})")]
     return manifest, problems
+
+
+def _read_bytes(target: Path) -> bytes | None:
+    try:
+        return target.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    except OSError:
+        return b""
 
 
 def _check_file(target: Path, expected: str, where: str) -> Problem | None:
@@ -290,7 +314,8 @@ def _notes(path: Path, sources: tuple[SourceCheck, ...]) -> tuple[str, ...]:
     folder = path / SOURCES
     if folder.is_dir():
         notes += [f"{SOURCES}/{p.name} belongs to no report (an ingest in progress, or left over; "
-                  f"the next ingest removes it)" for p in sorted(folder.iterdir()) if p.name not in known]
+                  f"the next ingest removes it)" for p in sorted(folder.iterdir())
+                  if p.name.removesuffix(SOURCE_INFO_SUFFIX) not in known]
     return tuple(notes)
 
 
