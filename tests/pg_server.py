@@ -24,6 +24,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,12 @@ def _traversable(path: Path) -> None:
             os.chmod(parent, mode | 0o011)
 
 
+def new_root() -> Path:
+    """A fresh directory for a server. Not under pytest's basetemp: pytest resets that to mode
+    0700 whenever another pytest session starts, which would lock the server user out."""
+    return Path(tempfile.mkdtemp(prefix="caaht-pg-"))
+
+
 @dataclass
 class PgServer:
     root: Path
@@ -103,10 +110,11 @@ class PgServer:
         return f"postgresql://postgres@/postgres?host={self.socket_dir}&port={PORT}"
 
     @classmethod
-    def start(cls, root: Path, *, settings: dict | None = None) -> "PgServer":
-        """initdb a fresh cluster under `root`, start it and create the database."""
+    def start(cls, root: Path | None = None, *, settings: dict | None = None) -> "PgServer":
+        """initdb a fresh cluster under `root` (default: a new directory in the system temporary
+        directory), start it and create the database."""
         user = server_user()
-        root = Path(root)
+        root = Path(root) if root is not None else new_root()
         _own_dir(root, user)
         _traversable(root)
         server = cls(root, root / "data", _own_dir(root / "socket", user), user)
@@ -138,9 +146,9 @@ class PgServer:
                 if (self.root / "server.log").exists() else ""
             raise PgUnavailable(f"pg_ctl start failed: {exc.stderr.strip()}\n{log}") from exc
 
-    def start_replica(self, root: Path) -> "PgServer":
+    def start_replica(self, root: Path | None = None) -> "PgServer":
         """A streaming read replica of this server: pg_basebackup -R into `root`, then start it."""
-        root = Path(root)
+        root = Path(root) if root is not None else new_root()
         _own_dir(root, self.user)
         _traversable(root)
         replica = PgServer(root, root / "data", _own_dir(root / "socket", self.user), self.user)
@@ -158,6 +166,11 @@ class PgServer:
                 _run([bin_dir() / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop"], self.user)
             except subprocess.CalledProcessError:
                 pass
+
+    def remove(self) -> None:
+        """Stop the server and delete its files."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def log(self) -> str:
         path = self.root / "server.log"

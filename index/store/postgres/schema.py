@@ -4,8 +4,9 @@
                  corpus statistics BM25 needs (passage count, total length), kept by the writer
     reports      one row per report (what the embedded manifest lists)
     sources      the report files as ingested (bytea), for rebuilds and provenance
-    passages     one row per passage: citation fields, text, vector(384), the multilingual vector,
-                 and a generated tsvector of the accent-folded text with its length
+    passages     one row per passage: citation and filter fields, the whole record (jsonb), text,
+                 vector(384), the multilingual vector, and a generated tsvector of the
+                 accent-folded text with its length
     sentences    (passage, start, stop, vector) of every sentence, for the sentence signal, quote
                  selection and the "answered" decision
 
@@ -34,6 +35,10 @@ class Layout:
     multilingual_model: str | None = None
     multilingual_dimension: int = 0
 
+
+# English passages are stemmed (Snowball English); Albanian ones only folded, as the bm25s side
+# does not stem them with an English stemmer either.
+_CONFIG = f"(CASE WHEN language = 'sq' THEN 'simple'::regconfig ELSE '{TEXT_SEARCH_CONFIG}'::regconfig END)"
 
 EXTENSION_FIX = ("ask the database administrator to install pgvector (0.8 or later) and run "
                  "`CREATE EXTENSION vector;` in this database")
@@ -70,12 +75,13 @@ def create_statements(layout: Layout) -> list[str]:
             title text NOT NULL, year integer, text text NOT NULL,
             page integer, page_end integer, page_label text, page_end_label text,
             section text, speaker text, organisation text, part text,
+            language text NOT NULL DEFAULT 'en',
+            record jsonb NOT NULL,
             search_text text NOT NULL,
             embedding vector({dim}) NOT NULL,
             {multilingual}
-            lexemes tsvector GENERATED ALWAYS AS (to_tsvector('{TEXT_SEARCH_CONFIG}'::regconfig, search_text)) STORED,
-            doc_length integer GENERATED ALWAYS AS
-                ({SCHEMA}.doc_length(to_tsvector('{TEXT_SEARCH_CONFIG}'::regconfig, search_text))) STORED)""",
+            lexemes tsvector GENERATED ALWAYS AS (to_tsvector({_CONFIG}, search_text)) STORED,
+            doc_length integer GENERATED ALWAYS AS ({SCHEMA}.doc_length(to_tsvector({_CONFIG}, search_text))) STORED)""",
         f"CREATE SEQUENCE {SCHEMA}.passage_rows OWNED BY {SCHEMA}.passages.row_id",
         f"""CREATE TABLE {SCHEMA}.sentences (
             passage bigint NOT NULL REFERENCES {SCHEMA}.passages (row_id) ON DELETE CASCADE,

@@ -34,8 +34,8 @@ SENTENCES_PER_CANDIDATE = 3
 ITERATIVE_SCAN = "relaxed_order"
 MAX_SCAN_TUPLES = 50_000
 
-PASSAGE_FIELDS = ("id", "report", "title", "year", "text", "page", "page_end", "page_label", "page_end_label",
-                  "section", "speaker", "organisation", "part")
+# The whole record is kept as jsonb, so fields added to Passage round-trip unchanged.
+PASSAGE_FIELDS = ("record",)
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class PostgresSearcher:
         out = []
         for record in records:
             score, similarity, *fields, starts, stops, sentence_scores = record
-            out.append(_Row(float(score), float(similarity), Passage(**dict(zip(PASSAGE_FIELDS, fields))),
+            out.append(_Row(float(score), float(similarity), Passage.from_json(fields[0]),
                             list(starts or []), list(stops or []), [float(s) for s in sentence_scores or []]))
         return out
 
@@ -243,12 +243,13 @@ def _nearest_sentences(where: str, filtered: bool) -> str:
     GROUP BY passage"""
 
 
-# The question's lexemes (stemmed by the same text search configuration as the passages) with
+# The question's lexemes, stemmed for English passages and only folded for Albanian ones, with
 # their BM25 idf over the whole store, as bm25s computes it ("lucene": ln(1 + (N - df + .5) / (df + .5))).
 _QTERMS = f"""qterms AS MATERIALIZED (
     SELECT t.lexeme, ln(1 + (m.passage_count - d.df + 0.5) / (d.df + 0.5)) AS idf
     FROM {SCHEMA}.store_meta m,
-         unnest(to_tsvector('{TEXT_SEARCH_CONFIG}'::regconfig, %(lex)s)) t,
+         (SELECT DISTINCT lexeme FROM unnest(to_tsvector('{TEXT_SEARCH_CONFIG}'::regconfig, %(lex)s)
+                                             || to_tsvector('simple', %(lex)s))) t,
          LATERAL (SELECT count(*) AS df FROM {SCHEMA}.passages x
                   WHERE x.lexemes @@ quote_literal(t.lexeme)::tsquery) d
     WHERE d.df > 0)"""

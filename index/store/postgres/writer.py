@@ -8,6 +8,7 @@ advisory lock, which the server also releases when the holder dies.
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence
 
@@ -26,7 +27,8 @@ DEFAULT_LOCK_WAIT_S = 600.0
 SOURCE_PREFIX = "sources/"
 
 PASSAGE_COLUMNS = ("row_id", "id", "report", "ord", "title", "year", "text", "page", "page_end", "page_label",
-                   "page_end_label", "section", "speaker", "organisation", "part", "search_text", "embedding")
+                   "page_end_label", "section", "speaker", "organisation", "part", "language", "record", "search_text",
+                   "embedding")
 
 
 def vector_text(vector: np.ndarray) -> str:
@@ -154,6 +156,7 @@ class PostgresWriter:
             for i, p in enumerate(part.passages):
                 values = [rows[i], p.id, p.report, ordinals[i], p.title, p.year, p.text, p.page, p.page_end,
                           p.page_label, p.page_end_label, p.section, p.speaker, p.organisation, p.part,
+                          getattr(p, "language", "en") or "en", json.dumps(p.to_json(), ensure_ascii=False),
                           fold(p.text), vector_text(part.vectors[i])]
                 if multilingual:
                     values.append(vector_text(part.multilingual_vectors[i]))
