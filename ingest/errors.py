@@ -32,7 +32,7 @@ class ReportError(Exception):
 
 class UnsupportedType(ReportError):
     outcome = "unsupported type"
-    fix = "give a PDF or a UTF-8 text extract (.txt)"
+    fix = "give a PDF, a Word .docx or a UTF-8 text extract (.txt)"
 
 
 class NeedsPassword(ReportError):

@@ -36,12 +36,20 @@ PAGE_LAYOUT = 3
 # For a margin strip: one block of text, then sparse text (each finds numbers the other misses).
 MARGIN_LAYOUTS = (6, 11)
 MARGIN_LANGUAGE = "eng"  # digits read the same in any language
+# Pages read at the same time (one Tesseract process each, single-threaded): the cores, up to 4.
+PARALLEL_PAGES = max(1, min(4, os.cpu_count() or 1))
 # Seconds Tesseract may spend on one page before the page is given up.
 PAGE_TIMEOUT_S = 90
 # Words Tesseract is less sure of than this (0-100) are dropped: they are mostly specks, chart
 # lines and photo texture read as letters. A line whose words average below LINE_CONFIDENCE goes too.
 WORD_CONFIDENCE = 20
 LINE_CONFIDENCE = 45
+# What counts as a word in `_reads_as_text`: three letters or more with a vowel, a number, or a
+# common short word of English or Albanian.
+WORD_TOKEN = re.compile(r"^\W*(?=[^\W\d_]*[aeiouyëAEIOUYË])[^\W\d_][^\W\d_'’-]{2,}\W*$")
+NUMBER_TOKEN = re.compile(r"^\W*\d[\d,.%/:-]*\W*$")
+SHORT_WORDS = frozenset("a i o e u an as at be by do go he if in is it me my no of on or so to up us we "
+                        "ne në te të se si sa ku ka dhe".split())
 # A vertical gap above a line taller than this many line heights starts a paragraph.
 PARAGRAPH_GAP = 1.0
 # The printed page number is looked for in lines within this share of the page's height from the
@@ -128,10 +136,23 @@ def render_scale(width_pt: float, height_pt: float, dpi: int = RENDER_DPI) -> fl
 def read_page(page, command: str, languages: str, *, dpi: int = RENDER_DPI,
               timeout_s: float = PAGE_TIMEOUT_S) -> OcrPage:
     """Render one pypdfium2 page and read it with Tesseract."""
+    image, effective_dpi = render(page, dpi)
+    return read_image(image, effective_dpi, command, languages, timeout_s=timeout_s)
+
+
+def render(page, dpi: int = RENDER_DPI):
+    """The page as a greyscale PIL image, and the resolution it was rendered at.
+
+    pypdfium2 is not thread-safe: call this from one thread only."""
     width, height = page.get_size()
     scale = render_scale(width, height, dpi)
     image = page.render(scale=scale, grayscale=True).to_pil()
-    effective_dpi = max(1, round(scale * POINTS_PER_INCH))
+    return image, max(1, round(scale * POINTS_PER_INCH))
+
+
+def read_image(image, effective_dpi: int, command: str, languages: str, *,
+               timeout_s: float = PAGE_TIMEOUT_S) -> OcrPage:
+    """Read a rendered page with Tesseract (safe to run in several threads at once)."""
     with tempfile.TemporaryDirectory(prefix="caaht-ocr-") as folder:
         tsv = _tesseract(command, image, folder, languages, effective_dpi, PAGE_LAYOUT, timeout_s)
         result = page_from_tsv(tsv, image.size[1])
@@ -149,10 +170,12 @@ def _number_in_margins(command: str, image, folder: str, dpi: int, timeout_s: fl
     for box in ((0, height - strip, width, height), (0, 0, width, strip)):
         margin = image.crop(box)
         for layout in MARGIN_LAYOUTS:
-            for line in _lines(_tesseract(command, margin, folder, MARGIN_LANGUAGE, dpi, layout, timeout_s)):
-                match = PAGE_NUMBER.match(line.text.strip())
-                if match and _mean(line.confidences) >= LINE_CONFIDENCE:
-                    return match.group("n")
+            lines = _lines(_tesseract(command, margin, folder, MARGIN_LANGUAGE, dpi, layout, timeout_s))
+            # The number must stand alone there: a margin with more text holds footnotes, whose
+            # numbers are no page numbers.
+            match = PAGE_NUMBER.match(lines[0].text.strip()) if len(lines) == 1 else None
+            if match and _mean(lines[0].confidences) >= LINE_CONFIDENCE:
+                return match.group("n")
     return None
 
 
@@ -189,7 +212,7 @@ class _Line:
 def page_from_tsv(tsv: str, image_height: int) -> OcrPage:
     """Lines and paragraphs from Tesseract's TSV; the printed page number taken out of the text."""
     lines = _lines(tsv)
-    kept = [line for line in lines if _mean(line.confidences) >= LINE_CONFIDENCE]
+    kept = [line for line in lines if _mean(line.confidences) >= LINE_CONFIDENCE and _reads_as_text(line.words)]
     printed, number_line = _printed_number(kept, image_height)
     kept = [line for line in kept if line is not number_line]
     out: list[str] = []
@@ -209,6 +232,14 @@ def _new_paragraph(previous: _Line, line: _Line) -> bool:
     Tesseract's own paragraph numbers are not used: it starts a new one at every ragged line."""
     gap = line.top - previous.bottom
     return line.key[0] != previous.key[0] or gap > PARAGRAPH_GAP * (previous.bottom - previous.top)
+
+
+def _reads_as_text(words: list[str]) -> bool:
+    """More than half the tokens are words or numbers: chart marks and photo texture read as
+    letters ("u 5 ott lil a | ll | NS HY") are mostly one- and two-letter scraps."""
+    good = sum(bool(NUMBER_TOKEN.match(w) or WORD_TOKEN.match(w)) or w.casefold().strip(".,;:") in SHORT_WORDS
+               for w in words)
+    return good * 2 > len(words)
 
 
 def _lines(tsv: str) -> list[_Line]:
@@ -239,11 +270,11 @@ def _printed_number(lines: list[_Line], image_height: int) -> tuple[str | None, 
     foot = sorted((line for line in lines if line.bottom > (1 - EDGE_SHARE) * image_height),
                   key=lambda line: -line.bottom)
     head = sorted((line for line in lines if line.top < EDGE_SHARE * image_height), key=lambda line: line.top)
-    for line in foot + head:
+    # Only the outermost lines: lines further in are footnotes ("1 See 18 U.S.C Chapter 77").
+    for line in foot[:1] + head[:1]:
         match = PAGE_NUMBER.match(line.text.strip())
         if match:
             return match.group("n"), line
-    # Only the outermost line: lines further in are footnotes ("1 See 18 U.S.C Chapter 77").
     if foot:
         match = EDGE_NUMBER.search(foot[0].text.strip())
         if match and match.group("b"):

@@ -102,7 +102,7 @@ def run_worker(path: Path, options: ReadOptions) -> dict:
     """Run the child on `path` and return its text event, with the OCR'd pages under "ocr"."""
     request = {"path": str(Path(path).resolve()), "passwords": list(options.passwords),
                "memory_mb": options.memory_mb, "max_pages": options.max_pages,
-               "ocr": options.ocr, "ocr_languages": options.ocr_languages}
+               "ocr": options.ocr, "ocr_languages": options.ocr_languages, "ocr_dpi": options.ocr_dpi}
     got, returncode = _collect(path, request, options)
     if got.failure is not None:
         raise OUTCOME_ERRORS.get(got.failure["outcome"], Corrupt)(path, got.failure["detail"])

@@ -3,7 +3,7 @@
 pypdf has had many infinite-loop and memory-exhaustion bugs, so it never runs in the
 ingest process itself; neither do pypdfium2 and Tesseract, which render and read scanned
 pages (OCR). The parent sends {"path", "passwords", "memory_mb", "max_pages", "ocr",
-"ocr_languages"} as JSON on stdin and reads JSON events from stdout, one per line:
+"ocr_languages", "ocr_dpi"} as JSON on stdin and reads JSON events from stdout, one per line:
 
     {"event": "text", "texts": [...], "labels": [...], ...}   every page's text layer (pypdf)
     {"event": "ocr_plan", "pages": [i, ...]}                  0-based pages about to be OCR'd
@@ -25,6 +25,7 @@ import logging
 import sys
 import time
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 
 
 # How running out of address space shows when it hits a lazy import rather than an allocation.
@@ -162,6 +163,7 @@ def run_ocr(request: dict, texts: list[str], password: str | None) -> None:
     if not plan:
         return
     languages = request.get("ocr_languages") or ocr.DEFAULT_LANGUAGES
+    dpi = int(request.get("ocr_dpi") or ocr.RENDER_DPI)
     try:
         command = ocr.tesseract_command()
         ocr.check_languages(command, languages)
@@ -169,15 +171,43 @@ def run_ocr(request: dict, texts: list[str], password: str | None) -> None:
         emit({"event": "ocr_unavailable", "detail": exc.problem, "fix": exc.fix, "pages": plan})
         return
     emit({"event": "ocr_plan", "pages": plan})
-    for index in plan:
-        started = time.monotonic()
-        try:
-            page = ocr.read_page(document[index], command, languages)
-        except Exception as exc:  # noqa: BLE001 - one unreadable page should not lose the others
-            emit({"event": "ocr_failed", "page": index, "detail": f"{type(exc).__name__}: {exc}"[:300]})
-            continue
-        emit({"event": "ocr_page", "page": index, "text": page.text, "printed": page.printed,
-              "confidence": page.confidence, "seconds": round(time.monotonic() - started, 3)})
+    # Pages are rendered here one at a time (pdfium is not thread-safe) and read by Tesseract
+    # processes in parallel; at most PARALLEL_PAGES rendered images wait in memory.
+    with ThreadPoolExecutor(max_workers=ocr.PARALLEL_PAGES) as pool:
+        pending: list[Future] = []
+        for index in plan:
+            if len(pending) >= ocr.PARALLEL_PAGES:
+                _emit_page(pending.pop(0))
+            pending.append(_submit(pool, document, index, command, languages, dpi))
+        for future in pending:
+            _emit_page(future)
+
+
+def _submit(pool, document, index: int, command: str, languages: str, dpi: int) -> Future:
+    from ingest import ocr
+
+    started = time.monotonic()
+    try:
+        image, rendered_dpi = ocr.render(document[index], dpi)
+    except Exception as exc:  # noqa: BLE001 - one unrenderable page should not lose the others
+        future: Future = Future()
+        future.set_exception(exc)
+    else:
+        future = pool.submit(ocr.read_image, image, rendered_dpi, command, languages)
+    future.page_index, future.started = index, started  # type: ignore[attr-defined]
+    return future
+
+
+def _emit_page(future: Future) -> None:
+    index = future.page_index  # type: ignore[attr-defined]
+    try:
+        page = future.result()
+    except Exception as exc:  # noqa: BLE001 - one unreadable page should not lose the others
+        emit({"event": "ocr_failed", "page": index, "detail": f"{type(exc).__name__}: {exc}"[:300]})
+        return
+    emit({"event": "ocr_page", "page": index, "text": page.text, "printed": page.printed,
+          "confidence": page.confidence,
+          "seconds": round(time.monotonic() - future.started, 3)})  # type: ignore[attr-defined]
 
 
 def _page_needs_ocr(page, text: str, pdfium) -> bool:

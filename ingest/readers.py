@@ -9,6 +9,7 @@ from typing import Callable
 
 from ingest.errors import EmptyReport, TooLarge, UnsupportedType
 from ingest.ocr import DEFAULT_LANGUAGES as DEFAULT_OCR_LANGUAGES
+from ingest.ocr import RENDER_DPI as OCR_RENDER_DPI
 from index.records import Document
 from ingest.text_reader import decode_text, guess_title_and_year, read_text_pages
 
@@ -18,6 +19,9 @@ PDF_MAGIC_WINDOW = 1024
 DEFAULT_MAX_MB = 100
 TEXT_SUFFIXES = (".txt", ".text", ".md")
 PDF_SUFFIXES = (".pdf",)
+DOCX_SUFFIXES = (".docx",)
+ZIP_MAGIC = b"PK\x03\x04"  # .docx is a ZIP archive
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class ReadOptions:
     # OCR of scanned PDF pages (Tesseract language codes joined by "+").
     ocr: bool = True
     ocr_languages: str = DEFAULT_OCR_LANGUAGES
+    ocr_dpi: int = OCR_RENDER_DPI
     # Where a reader says how a long read is going ("OCR page 3/40 · 0.2 pages/s · 3 min left")...
     log: Callable[[str], object] | None = None
     # ...and the same as numbers, for a progress bar: (pages done, pages to OCR, pages per second).
@@ -39,9 +44,13 @@ class ReadOptions:
 
 
 def sniff(path: Path, head: bytes) -> str:
-    """'pdf' or 'text', judged by content, never by the file name."""
+    """'pdf', 'docx', 'ole' (old .doc, encrypted .docx) or 'text', judged by content, never by the file name."""
     if PDF_MAGIC in head[:PDF_MAGIC_WINDOW]:
         return "pdf"
+    if head.startswith(ZIP_MAGIC):
+        return "docx"  # or another ZIP: the Word reader checks for word/document.xml
+    if head.startswith(OLE_MAGIC):
+        return "ole"
     if b"\x00" in head or not head.strip():
         raise UnsupportedType(path, "empty file" if not head.strip() else "binary content")
     probe = head.lstrip().lower()
@@ -70,6 +79,12 @@ def read_report(path: Path, options: ReadOptions = ReadOptions(), *, name: str |
         from ingest.pdf_reader import read_pdf  # pypdf is imported only when a PDF comes
 
         return read_pdf(path, data, options, report=report, sha256=digest)
+    if kind in ("docx", "ole"):
+        from ingest.docx_reader import read_docx, reject_ole
+
+        if kind == "ole":
+            reject_ole(path, data)
+        return read_docx(path, data, options, report=report, sha256=digest)
     return _read_text(path, data, options, report=report, sha256=digest)
 
 

@@ -101,6 +101,10 @@ def short_organisation(organisation: str | None) -> str | None:
 
 def source_description(passage: Passage) -> str | None:
     organisation = short_organisation(passage.organisation)
+    if passage.speaker and passage.paragraph is not None and not passage.part:
+        # A Word report's author or presenter line: "by …" (it is a document, not a talk).
+        return f"by {passage.speaker}" + (f" ({organisation})" if organisation else "") + \
+            (f", “{passage.section}”" if passage.section else "")
     if passage.speaker:
         role = ROLE.get(passage.part or "", "presentation by")
         return f"{role} {passage.speaker}" + (f" ({organisation})" if organisation else "")
