@@ -30,9 +30,16 @@ test: setup
 	./scripts/ensure-debian-packages
 	$(BIN)/python -m pytest
 
+# Retrieval quality on a shelf: the extract, the report PDFs in tests/data/shelf and the synthetic
+# table annex in tests/data/tables (scripts/make_table_pdf.py); every
+# question file, with and without the multilingual model. Prints figures; fails only on a crash.
+SHELF_STORE ?= .eval/shelf-store
+QUESTIONS   := $(sort $(wildcard tests/data/*questions*.jsonl tests/data/*noanswer*.jsonl tests/data/*albanian*.jsonl))
+
 eval: setup
-	test -f store/CURRENT || $(BIN)/python -m ingest
-	$(BIN)/python -m index eval tests/data/dev_questions.jsonl tests/data/dev_noanswer.jsonl
+	$(BIN)/python -m ingest --index-dir $(SHELF_STORE) corpus tests/data/shelf tests/data/tables
+	$(BIN)/python -m index eval --index-dir $(SHELF_STORE) --summary $(QUESTIONS)
+	$(BIN)/python -m index eval --index-dir $(SHELF_STORE) --summary --without-multilingual $(QUESTIONS)
 
 clean:
-	rm -rf store test-artifacts .pytest_cache
+	rm -rf store .eval test-artifacts .pytest_cache

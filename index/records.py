@@ -80,6 +80,9 @@ class Passage:
     # Word reports have no fixed pages: the 1-based paragraph number of the document where the
     # passage starts (counting non-empty paragraphs, list items and tables); None for paged reports.
     paragraph: int | None = None
+    # What the text is (index.passage_kind): "content", "table", or report furniture such as
+    # "reference", "contents", "running-head", "heading", "chart". None: not marked (older stores).
+    kind: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)

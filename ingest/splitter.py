@@ -11,14 +11,16 @@ import re
 from dataclasses import dataclass, field
 
 from index.language import detect_language
+from index.passage_kind import mark_kinds
 from index.records import Document, Heading, Page, Passage
 from index.text import (BULLET, NUMBERED, is_heading_like, is_list_item, sentence_spans,
                    strip_emphasis, word_count)
+from ingest.tables import Table, find_tables
 
 MAX_WORDS = 120
 # Changing how text is split changes every passage: the store records this and
 # rebuilds rather than mixing passages cut two ways.
-SPLITTER_VERSION = 3
+SPLITTER_VERSION = 4
 PART_LABEL = re.compile(r"^highlights of the (presentation|discussion)s?\b", re.IGNORECASE)
 ACTIONS_LABEL = re.compile(r"\bactions?\b", re.IGNORECASE)
 SUB_ITEM = re.compile(r"^\s+[-*•]\s+")
@@ -43,7 +45,7 @@ class Block:
 
     @property
     def text(self) -> str:
-        joined_by_lines = self.kind in ("numbered", "bullet", "title")
+        joined_by_lines = self.kind in ("numbered", "bullet", "title", "table")
         return "\n".join(self.lines) if joined_by_lines else " ".join(self.lines)
 
 
@@ -61,10 +63,14 @@ def split_document(doc: Document, *, max_words: int = MAX_WORDS) -> list[Passage
     blocks = _merge_related(_blocks(doc.pages))
     passages: list[Passage] = []
     counters: dict[str, int] = {}
+    tables: dict[str, str] = {}
     for block in blocks:
         for text in _limit_length(block, max_words):
             passages.append(_passage(doc, block, text, counters))
-    return passages
+            if block.kind == "table":
+                tables[passages[-1].id] = "table"
+    # Tables are marked as such; other passages by their text (references, running heads, ...).
+    return mark_kinds(passages, known=tables)
 
 
 def _blocks(pages: tuple[Page, ...]) -> list[Block]:
@@ -77,7 +83,15 @@ def _blocks(pages: tuple[Page, ...]) -> list[Block]:
         current: Block | None = None
         lines = page.text.split("\n")
         last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+        tables = {table.start: table for table in find_tables(lines)}
+        after_table = -1
         for i, raw in enumerate(lines):
+            if i < after_table:
+                continue
+            if i in tables:
+                _table_blocks(state, page, tables[i])
+                current, after_table = None, tables[i].end
+                continue
             current = _feed_line(state, page, current, raw, ends_page=i == last)
     return state.blocks
 
@@ -104,6 +118,13 @@ def _feed_line(state: _State, page: Page, current: Block | None, raw: str, *, en
     if is_heading_like(line) and not _runs_on(line, ends_page):
         return _heading_line(state, page, line.strip())
     return _start(state, page, "paragraph", line.strip())
+
+
+def _table_blocks(state: _State, page: Page, table: Table) -> None:
+    """A few rows of a table per passage, each under the table's caption and header line."""
+    for lines in table.passages():
+        block = _start(state, page, "table", lines[0])
+        block.lines.extend(lines[1:])
 
 
 def _runs_on(line: str, ends_page: bool) -> bool:

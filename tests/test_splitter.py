@@ -37,7 +37,7 @@ def test_flyers_passage_is_page_23_presentation_by_aida_orgocka(passages):
         page=23, page_end=23, page_label="23", page_end_label="23",
         section="School-based prevention activities",
         speaker="Ms. Aida Orgocka", organisation="Christian Children's Fund, Albania",
-        part="presentation")
+        part="presentation", kind="content")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,94 @@
+"""What kind of text a passage is: content, or the furniture of a laid-out report.
+
+A PDF's text layer holds more than the report's sentences: reference and endnote
+entries ("15(4), 178–185, https://doi.org/…"), tables of contents with dot leaders,
+running heads repeated on every page ("Global Report on Trafficking in Persons 2024"),
+bare headings ("Five Chosen Actions") and the tick labels of charts ("0 500 1,000").
+They share words with many questions and rarely answer one, so the ranking puts them
+below content. Judged from the text alone, so the splitter (at ingest) and the search
+(for stores built before the mark existed) agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+from index.text import WORD, word_count
+
+CONTENT = "content"
+REFERENCE = "reference"  # bibliography, endnote or source entry
+CONTENTS = "contents"  # a table of contents
+RUNNING_HEAD = "running-head"  # the same short line on several pages
+HEADING = "heading"  # a short title line that says nothing by itself
+CHART = "chart"  # axis ticks and labels of a chart: mostly numbers
+KINDS = (CONTENT, REFERENCE, CONTENTS, RUNNING_HEAD, HEADING, CHART)
+
+URL = re.compile(r"(https?://|www\.|doi\.org|\.pdf\b|\.(org|gov|com|int|mil)/)", re.IGNORECASE)
+CITATION_MARKS = (
+    re.compile(r"\b(19|20)\d{2}[a-z]?\)"),  # "(2023)" "2019a)"
+    re.compile(r"\bpp?\.\s*\d"),  # "pp. 12", "p. 4"
+    re.compile(r"\b\d+\(\d+\)"),  # "15(4)"
+    re.compile(r"\bet al\.?", re.IGNORECASE),
+    re.compile(r"\b(Ibid|op\. cit)\b", re.IGNORECASE),
+    re.compile(r"\bRetrieved from\b|\bAccessed\b|\bAvailable at\b", re.IGNORECASE),
+    re.compile(r"\b(Journal|Review|Press|Vol\.|Report of the|Working Paper)\b"),
+    re.compile(r"“[^”]{3,}”[.,]"),  # a quoted title followed by a period or comma
+)
+DOT_LEADER = re.compile(r"(\.\s?){5,}\s*\d+")
+HEADING_MAX_WORDS = 8
+RUNNING_HEAD_MAX_WORDS = 14
+RUNNING_HEAD_MIN_PAGES = 3
+CHART_MAX_LETTER_SHARE = 0.35
+
+
+def passage_kind(text: str, *, pages_with_same_text: int = 1) -> str:
+    """The kind of a passage's text. `pages_with_same_text`: on how many pages of its report
+    the same text (compared by `repeat_key`) appears."""
+    stripped = text.strip()
+    words = word_count(stripped)
+    if len(DOT_LEADER.findall(stripped)) >= 2:
+        return CONTENTS
+    if pages_with_same_text >= RUNNING_HEAD_MIN_PAGES and words <= RUNNING_HEAD_MAX_WORDS:
+        return RUNNING_HEAD
+    if _is_reference(stripped, words):
+        return REFERENCE
+    if _is_chart(stripped):
+        return CHART
+    if 0 < words <= HEADING_MAX_WORDS and stripped[-1:] not in ".!?:;”\"" and "\n" not in stripped \
+            and not any(c.isdigit() for c in stripped):
+        return HEADING
+    return CONTENT
+
+
+def repeat_key(text: str) -> str:
+    """Text as compared for running heads: case, digits (page numbers) and spacing ignored."""
+    return " ".join(re.sub(r"\d+", "", text.casefold()).split())
+
+
+def _is_reference(text: str, words: int) -> bool:
+    urls = len(URL.findall(text))
+    marks = sum(1 for mark in CITATION_MARKS if mark.search(text))
+    sources = text.startswith(("Source:", "Sources:", "See ", "Note:")) or bool(re.match(r"^\d{1,3}\s+\S", text))
+    if urls and (marks or sources or words <= 25):
+        return True
+    return marks >= 3 or (marks >= 2 and sources)
+
+
+def _is_chart(text: str) -> bool:
+    visible = [c for c in text if not c.isspace()]
+    if len(visible) < 8:
+        return False
+    letters = sum(c.isalpha() for c in visible)
+    return letters / len(visible) < CHART_MAX_LETTER_SHARE and len(WORD.findall(text)) >= 4
+
+
+def mark_kinds(passages, *, known: dict[str, str] | None = None) -> list:
+    """The passages of one report with their `kind` set (a kind in `known`, by passage id, wins)."""
+    from dataclasses import replace
+
+    known = known or {}
+    pages: dict[str, set] = {}
+    for p in passages:
+        pages.setdefault(repeat_key(p.text), set()).add(p.page)
+    return [replace(p, kind=known.get(p.id) or passage_kind(p.text, pages_with_same_text=len(pages[repeat_key(p.text)])))
+            for p in passages]

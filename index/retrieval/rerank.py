@@ -1,0 +1,184 @@
+"""Second stage over the fused candidates: what the first stage cannot see on a shelf.
+
+The fusion (`index.retrieval.ranking`) orders passages by their signals alone. On a shelf
+of many reports that is not enough:
+
+- report furniture (references, contents, running heads, bare headings, chart ticks)
+  shares words with many questions and answers none (`index.passage_kind`);
+- a question that names or implies a report ("in the parent guide", "this conference")
+  should be answered from that report;
+- the right report tends to bring several of the top candidates; a lone passage of
+  another report among them is more often a distractor;
+- a passage that holds the question's key terms (names, places, years, numbers) is more
+  likely the answer than one that only shares its topic.
+
+Each adjustment multiplies a candidate's fused score; the constants were chosen with
+`python -m index eval` on the shelf (see README, "Retrieval quality").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from index.passage_kind import CONTENT, passage_kind, repeat_key
+from index.records import Passage
+from index.retrieval.context import context_line
+from index.retrieval.keyterms import KeyTerm, Vocabulary, key_terms, missing_terms
+from index.retrieval.query import gloss, language_of
+from index.store.lexical import tokenize
+
+# How many of the fused candidates the second stage looks at.
+RERANK_DEPTH = 50
+# Score multipliers by passage kind: report furniture ranks below content.
+KIND_PRIOR = {CONTENT: 1.0, "heading": 0.6, "reference": 0.5, "contents": 0.4, "running-head": 0.4, "chart": 0.6}
+# A passage of the report the question names or points to ("this guide") gains this factor.
+NAMED_REPORT_BOOST = 1.6
+# Share of the top candidates' fused mass a report holds → up to this much gain.
+COHERENCE_DEPTH = 10
+COHERENCE_WEIGHT = 0.3
+# A candidate holding all of the question's key terms gains this factor (partial: in proportion).
+KEY_TERM_BOOST = 1.3
+# Deictic phrases that point at the report in focus rather than name one.
+POINTS_AT_REPORT = re.compile(
+    r"\b(this|that|the same|these)\s+(report|guide|document|chapter|conference|region|qark|committee|"
+    r"publication|booklet|training|study)\b", re.IGNORECASE)
+# How many of the top passages (with their neighbours) the key-term check reads.
+KEY_TERM_WINDOWS = 10
+
+
+@dataclass(frozen=True)
+class ReportWords:
+    """Each report's naming words (title and file name, stemmed), to see which one a question names."""
+
+    by_report: dict[str, frozenset[str]]
+    document_frequency: dict[str, int]
+
+
+_kinds_cache: dict[int, tuple[object, list[str]]] = {}
+_report_words_cache: dict[int, tuple[object, ReportWords]] = {}
+
+
+def kinds_of(passages: Sequence[Passage]) -> list[str]:
+    """The kind of every passage of a store (cached per passage tuple)."""
+    cached = _kinds_cache.get(id(passages))
+    if cached is not None and cached[0] is passages:
+        return cached[1]
+    pages_by_key: dict[tuple[str, str], set] = {}
+    for p in passages:
+        pages_by_key.setdefault((p.report, repeat_key(p.text)), set()).add(p.page)
+    kinds = [getattr(p, "kind", None) or passage_kind(p.text, pages_with_same_text=len(
+        pages_by_key[(p.report, repeat_key(p.text))])) for p in passages]
+    _kinds_cache.clear()
+    _kinds_cache[id(passages)] = (passages, kinds)
+    return kinds
+
+
+def report_words(passages: Sequence[Passage]) -> ReportWords:
+    cached = _report_words_cache.get(id(passages))
+    if cached is not None and cached[0] is passages:
+        return cached[1]
+    titles: dict[str, str] = {}
+    for p in passages:
+        titles.setdefault(p.report, f"{p.title} {re.sub(r'[_.-]+', ' ', p.report)}")
+    by_report = {r: frozenset(tokenize(t)) - {"pdf", "txt", "final", "updat", "extract", "report", "guid"}
+                 for r, t in titles.items()}
+    df: dict[str, int] = {}
+    for words in by_report.values():
+        for w in words:
+            df[w] = df.get(w, 0) + 1
+    result = ReportWords(by_report, df)
+    _report_words_cache.clear()
+    _report_words_cache[id(passages)] = (passages, result)
+    return result
+
+
+def named_report(question: str, passages: Sequence[Passage]) -> str | None:
+    """The report whose title words the question uses most distinctively, if one stands out."""
+    words = report_words(passages)
+    if len(words.by_report) < 2:
+        return None
+    asked = set(tokenize(question))
+    n = len(words.by_report)
+    scores = {r: sum(np.log(1 + n / words.document_frequency[w]) for w in asked & ws)
+              for r, ws in words.by_report.items()}
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    best, runner_up = ranked[0], ranked[1]
+    # Two distinctive title words, or one that no other report's title has.
+    return best[0] if best[1] >= 2 * np.log(1 + n / 1) * 0.75 and best[1] > 1.5 * runner_up[1] else None
+
+
+def adjust(question: str, english: str, rows: np.ndarray, fused: np.ndarray, passages: Sequence[Passage], *,
+           focus: str | None = None) -> np.ndarray:
+    """The fused scores of `rows` after the second stage (only the top RERANK_DEPTH change)."""
+    if len(rows) == 0:
+        return fused
+    out = fused.astype(np.float64).copy()
+    top = np.argsort(-fused, kind="stable")[:RERANK_DEPTH]
+    kinds = kinds_of(passages)
+    for i in top:
+        out[i] *= KIND_PRIOR.get(kinds[int(rows[i])], 1.0)
+    target = focus if focus is not None and POINTS_AT_REPORT.search(question) else named_report(english, passages)
+    if target is not None:
+        for i in top:
+            if passages[int(rows[i])].report == target:
+                out[i] *= NAMED_REPORT_BOOST
+    _coherence(out, rows, top, passages)
+    terms = question_terms(question)
+    if terms:
+        for i in top:
+            vocabulary = Vocabulary.of(window(passages, int(rows[i]), neighbours=False))
+            share = sum(vocabulary.has(t) for t in terms) / len(terms)
+            out[i] *= 1.0 + (KEY_TERM_BOOST - 1.0) * share
+    return out
+
+
+def _coherence(out: np.ndarray, rows: np.ndarray, top: np.ndarray, passages: Sequence[Passage]) -> None:
+    head = top[np.argsort(-out[top], kind="stable")][:COHERENCE_DEPTH]
+    mass: dict[str, float] = {}
+    for i in head:
+        report = passages[int(rows[i])].report
+        mass[report] = mass.get(report, 0.0) + out[i]
+    total = sum(mass.values()) or 1.0
+    for i in top:
+        out[i] *= 1.0 + COHERENCE_WEIGHT * mass.get(passages[int(rows[i])].report, 0.0) / total
+
+
+def window(passages: Sequence[Passage], row: int, *, neighbours: bool = True) -> list[str]:
+    """A passage read with its context: section, presenter, organisation, report title, and
+    (when asked) the passages on either side in the same report."""
+    passage = passages[row]
+    texts = [passage.text, context_line(passage), passage.title]
+    if neighbours:
+        for other in (row - 1, row + 1):
+            try:
+                near = passages[other]
+            except (IndexError, KeyError):
+                continue
+            if other >= 0 and near.report == passage.report:
+                texts.append(near.text)
+    return texts
+
+
+def unanswered_terms(question: str, top_rows: Sequence[int], passages: Sequence[Passage]) -> tuple[KeyTerm, ...]:
+    """The question's key terms that none of the top passages (read with context and
+    neighbours) holds together; empty when the question names nothing or some passage has it all."""
+    terms = question_terms(question)
+    if not terms:
+        return ()
+    return missing_terms(terms, (window(passages, int(r)) for r in top_rows[:KEY_TERM_WINDOWS]))
+
+
+def question_terms(question: str) -> tuple[KeyTerm, ...]:
+    """The key terms of a question; in an Albanian one, words the vocabulary translates are not names."""
+    if language_of(question) == "sq":
+        return key_terms(question, translatable=_translatable)
+    return key_terms(question)
+
+
+def _translatable(word: str) -> bool:
+    """Whether the Albanian vocabulary translates `word` (so it is not a name to match as written)."""
+    return gloss(word).strip().casefold() != word.casefold()

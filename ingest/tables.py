@@ -1,0 +1,94 @@
+"""Tables in a page's text: rows that keep their header and caption.
+
+A PDF's text layer gives a table as one line per row ("Kenya 1,204 1,310 1,498"), under a
+header line ("Country 2019 2020 2021") and a caption ("Table 4. Victims detected ..."). Cut
+like prose, a row loses both, and a question about a figure ("victims in Kenya in 2021")
+has nothing to find it by. Here each small group of rows becomes one passage that starts
+with the caption and the header, so the figure, its column and its table travel together
+and the figure is cited to the page it is printed on.
+
+Only the text is rearranged, never changed: every line of a passage is a line of the page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CELL_NUMBER = re.compile(r"^[-+(]?[$€£]?\d[\d,.]*%?\)?$|^[-–—]$|^n/?a$", re.IGNORECASE)
+YEAR = re.compile(r"^(19|20)\d{2}([-–/]\d{2,4})?$")
+CAPTION = re.compile(r"^\s*(Table|Tab\.|Figure|Fig\.|Exhibit|Chart|Annex table)\s*[\w.-]*\d", re.IGNORECASE)
+MIN_ROWS = 3
+MIN_NUMBERS_PER_ROW = 2
+MIN_NUMBER_SHARE = 0.3
+MAX_ROW_WORDS = 30
+ROWS_PER_PASSAGE = 4
+# How far above the header a caption may be (lines).
+CAPTION_REACH = 2
+
+
+@dataclass(frozen=True)
+class Table:
+    """Lines `start`..`end` (exclusive) of a page: header (if any) and rows; caption may sit above."""
+
+    start: int
+    end: int
+    caption: str | None
+    header: str | None
+    rows: tuple[str, ...]
+
+    def passages(self, rows_per_passage: int = ROWS_PER_PASSAGE) -> list[list[str]]:
+        """Lines of each passage: caption, header, then a few rows."""
+        lead = [line for line in (self.caption, self.header) if line]
+        return [lead + list(self.rows[i:i + rows_per_passage])
+                for i in range(0, len(self.rows), rows_per_passage)]
+
+
+def is_row(line: str) -> bool:
+    """A table row: short, with at least two figures making up a good share of its cells."""
+    cells = line.split()
+    if not cells or len(cells) > MAX_ROW_WORDS:
+        return False
+    numbers = sum(bool(CELL_NUMBER.match(c)) and not YEAR.match(c) for c in cells)
+    return numbers >= MIN_NUMBERS_PER_ROW and numbers / len(cells) >= MIN_NUMBER_SHARE
+
+
+def is_header(line: str) -> bool:
+    """A header line: short, no sentence, and its figures (if any) are years or column labels."""
+    cells = line.split()
+    if not cells or len(cells) > MAX_ROW_WORDS or line.rstrip().endswith((".", "?", "!")):
+        return False
+    return not any(CELL_NUMBER.match(c) and not YEAR.match(c) for c in cells)
+
+
+def find_tables(lines: list[str]) -> list[Table]:
+    """Every run of at least MIN_ROWS row lines, with the header line right above it and a
+    caption line a little higher (or the header itself when it reads like a caption)."""
+    tables: list[Table] = []
+    i = 0
+    while i < len(lines):
+        if not is_row(lines[i]):
+            i += 1
+            continue
+        end = i
+        while end < len(lines) and is_row(lines[end]):
+            end += 1
+        if end - i >= MIN_ROWS:
+            tables.append(_table(lines, i, end))
+        i = max(end, i + 1)
+    return tables
+
+
+def _table(lines: list[str], first_row: int, end: int) -> Table:
+    start, header, caption = first_row, None, None
+    above = first_row - 1
+    if above >= 0 and lines[above].strip() and is_header(lines[above]) and not CAPTION.match(lines[above]):
+        header, start = lines[above].strip(), above
+    for back in range(start - 1, max(-1, start - 1 - CAPTION_REACH), -1):
+        if CAPTION.match(lines[back]):
+            caption, start = lines[back].strip(), back
+            break
+    if caption is None and above >= 0 and CAPTION.match(lines[above]):
+        caption, start = lines[above].strip(), above
+    rows = tuple(line.strip() for line in lines[first_row:end])
+    return Table(start, end, caption, header, rows)

@@ -1,0 +1,109 @@
+"""Shelf ranking parts without a model: passage kinds, key terms, tables, report scoping."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.passage_kind import mark_kinds, passage_kind
+from index.records import Passage
+from index.retrieval.keyterms import KeyTerm, Vocabulary, key_terms, missing_terms
+from index.retrieval import rerank
+from ingest.tables import Table, find_tables, is_row
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Traffickers exploit victims by enforcing debts that they are required to repay.", "content"),
+    ("Five Chosen Actions", "heading"),
+    ("Smith, J. (2019). Child labour in mines. Journal of Development, 15(4), 178–185, "
+     "https://doi.org/10.1000/xyz", "reference"),
+    ("UNODC Observatory on Smuggling of Migrants (2021). West Africa: https://storymaps.arcgis.com/stories/9b5",
+     "reference"),
+    ("I. Introduction ........ 3\nII. Why the Guide? ........ 4", "contents"),
+    ("0 500 1,000 1,500 2,000 2,500", "chart"),
+    ("Call 1-866-347-2423 to report suspicious criminal activity to the HSI Tip Line.", "content"),
+], ids=["sentence", "bare-heading", "bibliography", "endnote-url", "contents", "chart-ticks", "phone-number"])
+def test_passage_kind(text, kind):
+    assert passage_kind(text) == kind
+
+
+def test_running_head_is_a_short_line_repeated_on_several_pages():
+    assert passage_kind("Global Report on Trafficking in Persons 2024", pages_with_same_text=3) == "running-head"
+    assert passage_kind("Global Report on Trafficking in Persons 2024", pages_with_same_text=1) == "content"
+
+
+def _passage(pid: str, text: str, page: int = 1, report: str = "r.pdf", title: str = "R") -> Passage:
+    return Passage(id=pid, report=report, title=title, year=None, text=text, page=page, page_end=page,
+                   page_label=str(page), page_end_label=str(page), section=None, speaker=None,
+                   organisation=None, part=None)
+
+
+def test_mark_kinds_counts_repeats_across_pages_and_keeps_known_kinds():
+    head = "II — Trafficking in persons in and from Africa"
+    passages = [_passage(f"r:p{n}:1", f"{head} {60 + n}", page=n) for n in (1, 2, 3)] + \
+        [_passage("r:p3:2", "Algeria 850 2,382 2,815", page=3)]
+    assert [p.kind for p in mark_kinds(passages, known={"r:p3:2": "table"})] == \
+        ["running-head", "running-head", "running-head", "table"]
+
+
+@pytest.mark.parametrize("question, terms", [
+    ("How many victims were detected in Bangladesh in 2022?", ["Bangladesh", "2022"]),
+    ("What is the goal of Project iGuardian?", ["Project", "iGuardian"]),
+    ("What did Mr. Azem Tema say about the bylaws?", ["Azem", "Tema"]),
+    ("How do I bake sourdough bread?", []),
+    ("How much was paid, $11,000?", ["$11,000"]),
+], ids=["country-year", "inner-capital", "title-skipped", "none", "money"])
+def test_key_terms(question, terms):
+    assert [t.text for t in key_terms(question)] == terms
+
+
+@pytest.mark.parametrize("term, text, found", [
+    ("DRC", "the Democratic Republic of the Congo reported", True),
+    ("Afrika", "victims from Africa were detected", True),
+    ("Kukës", "the Kukes region", True),
+    ("1500", "distributed 1,500 flyers", True),
+    ("Moldova", "victims from Morocco were detected", False),
+    ("2010", "in 2016 and 2011", False),
+], ids=["initialism", "albanian-spelling", "accent", "thousands-separator", "other-country", "other-year"])
+def test_vocabulary_matches_spellings_and_initialisms(term, text, found):
+    kind = "year" if term.isdigit() and len(term) == 4 and term.startswith(("19", "20")) and term != "1500" \
+        else "number" if term[0].isdigit() else "name"
+    assert Vocabulary.of([text]).has(KeyTerm(term, term.casefold().replace("ë", "e"), kind)) is found
+
+
+def test_missing_terms_need_one_window_holding_them_all():
+    terms = key_terms("How many victims were detected in Bangladesh in 2022?")
+    apart = [["People from Syria, Bangladesh and Pakistan"], ["In 2022, 772 victims were detected"]]
+    together = apart + [["In 2022, Bangladesh detected 40 victims"]]
+    assert [t.text for t in missing_terms(terms, apart)] == ["2022"]
+    assert missing_terms(terms, together) == ()
+
+
+def test_table_rows_keep_caption_and_header():
+    lines = ["Some prose before the table.",
+             "Table 4. Detected victims of trafficking for forced labour, North Africa, 2019-2022",
+             "Country 2019 2020 2021 2022 Change",
+             "Algeria 850 2,382 2,815 271 -68%",
+             "Egypt 404 3,857 3,458 714 +77%",
+             "Libya 20 3,688 620 1,797 +8885%",
+             "Source: synthetic data."]
+    assert find_tables(lines) == [Table(
+        start=1, end=6, caption=lines[1], header=lines[2], rows=tuple(lines[3:6]))]
+    assert find_tables(lines)[0].passages(rows_per_passage=2) == [
+        [lines[1], lines[2], lines[3], lines[4]], [lines[1], lines[2], lines[5]]]
+
+
+@pytest.mark.parametrize("line, row", [
+    ("Algeria 850 2,382 2,815 271 -68%", True),
+    ("Country 2019 2020 2021 2022 Change", False),
+    ("In 2022, some 15,000 victims from 40 countries were detected outside Africa.", False),
+], ids=["row", "header-of-years", "sentence-with-numbers"])
+def test_is_row(line, row):
+    assert is_row(line) is row
+
+
+def test_named_report_is_the_one_whose_title_words_the_question_uses():
+    passages = [_passage("a:p1:1", "x", report="Parent Resource Guide.pdf", title="Parent Resource Guide"),
+                _passage("b:p1:1", "x", report="SRO.pdf", title="Response Guide for School Resource Officers"),
+                _passage("c:p1:1", "x", report="glotip.pdf", title="Global Report on Trafficking in Persons 2024")]
+    assert rerank.named_report("According to the school resource officer guide, why?", passages) == "SRO.pdf"
+    assert rerank.named_report("How many victims were detected?", passages) is None
