@@ -56,6 +56,9 @@ PAGE_LOAD_TIMEOUT = 60.0  # s for a (re)load until the chat input shows
 MAX_QUESTIONS_PER_SESSION = 10_000  # a hard bound on every request loop, besides the time budget
 
 CHAT_INPUT = "[data-testid=stChatInput] textarea"
+# Each session is its own user (as behind a login proxy), so saved conversations stay apart.
+USER_HEADER = "X-Load-Test-User"
+NOT_ANSWERED = "do not seem to answer"
 MESSAGE = "[data-testid=stChatMessage]"
 
 # Polled in the page (every POLL_MS). `expected` is the message count the new answer makes.
@@ -63,7 +66,8 @@ MESSAGE = "[data-testid=stChatMessage]"
 # and the script run is over; {state: "error", text} when an exception or error alert shows.
 # window.__lt.first records (browser clock) when the first citation of the new message showed.
 POLL_MS = 200
-WAIT_JS = """(expected) => {
+WAIT_JS = ("""(expected) => {
+    const NOT_ANSWERED = '""" + NOT_ANSWERED + """';
     const lt = window.__lt || (window.__lt = {t0: performance.now(), first: null});
     const errors = [...document.querySelectorAll('[data-testid=stException]'),
                     ...[...document.querySelectorAll('[data-testid=stAlert]')]
@@ -73,15 +77,27 @@ WAIT_JS = """(expected) => {
     }
     const messages = document.querySelectorAll('[data-testid=stChatMessage]');
     if (messages.length < expected) return null;
-    const text = messages[messages.length - 1].textContent || '';  // no layout, unlike innerText
-    if (!(text.includes('Citation') || text.includes('Closest passage'))) return null;
+    const last = messages[messages.length - 1];
+    const text = last.textContent || '';  // no layout, unlike innerText
+    // Answered: the best quote's block; not answered: the notice; or no passage at all.
+    const shown = last.querySelector('[class*=st-key-best-]') || text.includes(NOT_ANSWERED)
+        || text.includes('No passages');
+    if (!shown) return null;
     if (lt.first === null) lt.first = performance.now();
     if (document.querySelector('[data-testid=stStatusWidget]')) return null;
     if (document.querySelector('[data-stale=true]')) return null;
     return {state: 'done'};
-}"""
+}""")
 RUNNING_JS = """() => !!document.querySelector('[data-testid=stStatusWidget]')
     || !!document.querySelector('[data-stale=true]')"""
+
+
+
+
+def new_user() -> str:
+    import uuid
+
+    return f"load-{uuid.uuid4().hex[:10]}"
 
 
 # --------------------------------------------------------------------------- questions
@@ -228,7 +244,7 @@ def short(exc: BaseException) -> str:
 async def open_session(browser, url: str, stats: SessionStats):
     # Reduced motion: Streamlit's smooth scrolling and animations cost the (shared) CPU for nothing.
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce",
-                                        service_workers="block")
+                                        service_workers="block", extra_http_headers={USER_HEADER: new_user()})
 
     async def route(route) -> None:
         if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
@@ -258,6 +274,9 @@ async def load_page(page, url: str, stats: SessionStats, *, reload: bool,
     try:
         if reload:
             stats.reloads += 1
+            # The app keeps each user's conversation across reloads: a reload as a new user
+            # starts from an empty page, as before.
+            await page.set_extra_http_headers({USER_HEADER: new_user()})
             await page.reload(timeout=timeout * 1000, wait_until="commit")
         else:
             await page.goto(url, timeout=timeout * 1000, wait_until="commit")
@@ -305,7 +324,7 @@ async def ask_once(page, question: str, timeout: float, stats: SessionStats) -> 
         if lt and lt.get("first") is not None:
             stats.first.append((lt["first"] - lt["t0"]) / 1000)
         last = await page.locator(MESSAGE).last.inner_text(timeout=5_000)
-        if "Closest passage" in last:
+        if NOT_ANSWERED in last:
             stats.not_answered += 1
     except Exception:  # noqa: BLE001 - the times are what matter; the answer already counted
         pass
@@ -601,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"store {index_dir}; {len(questions)} questions from {args.questions}; server log {log}", flush=True)
     try:
-        server = start_server(index_dir, log, port=args.port)
+        server = start_server(index_dir, log, port=args.port, env={"CAAHT_USER_HEADER": USER_HEADER})
     except ServerStartError as exc:
         print(exc, file=sys.stderr)
         return 2

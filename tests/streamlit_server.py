@@ -52,10 +52,11 @@ def free_port() -> int:
 
 
 def start_server(index_dir: Path, log: Path, *, port: int | None = None,
-                 timeout: float = SERVER_START_TIMEOUT) -> Server:
-    """Start the app on `index_dir` (via $CAAHT_INDEX_DIR) and return once it is healthy."""
+                 timeout: float = SERVER_START_TIMEOUT, env: dict[str, str] | None = None) -> Server:
+    """Start the app on `index_dir` (via $CAAHT_INDEX_DIR) and return once it is healthy.
+    `env` adds environment variables (e.g. the login proxy's user header, CAAHT_USER_HEADER)."""
     port = port or free_port()
-    env = {**os.environ, INDEX_DIR_ENV: str(index_dir), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, INDEX_DIR_ENV: str(index_dir), "HF_HUB_OFFLINE": "1", **(env or {})}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]
     with log.open("wb") as out:
