@@ -7,6 +7,7 @@ lock; a report already in the database with the same content is left alone.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
 
@@ -14,6 +15,8 @@ from index.store.embedded import Contents, load_store, merge_contents
 from index.store.postgres.writer import SOURCE_PREFIX, layout_of, postgres_writer
 
 Log = Callable[[str], object]
+# From this many passages on, the HNSW indexes are built once after the copy (see PostgresWriter.bulk).
+BULK_PASSAGES = 20_000
 
 
 def report_contents(contents: Contents, report: str) -> Contents:
@@ -34,16 +37,22 @@ def export_to_postgres(index_dir: Path | str, url: str, *, log: Log | None = Non
         if reason:
             say(f"The database holds other vectors ({reason}); replacing them with this store's.\n")
             writer.clear()
-        for info in contents.reports:
-            status = writer.status(info.report, info.sha256)
-            if status == "unchanged":
-                outcomes[info.report] = "unchanged"
-                say(f"{info.report}: unchanged\n")
-                continue
-            source = Path(index_dir) / info.source_file
-            if info.source_file.startswith(SOURCE_PREFIX) and source.is_file():
-                writer.save_source(info.sha256, source.read_bytes())
-            writer.publish_report(report_contents(contents, info.report))
-            outcomes[info.report] = "replaced" if status == "changed" else "copied"
-            say(f"{info.report}: {outcomes[info.report]} ({info.passages} passages)\n")
+        bulk = writer.bulk() if len(contents.passages) >= BULK_PASSAGES else nullcontext()
+        with bulk:
+            _copy_reports(index_dir, contents, writer, outcomes, say)
     return outcomes
+
+
+def _copy_reports(index_dir, contents: Contents, writer, outcomes: dict, say) -> None:
+    for info in contents.reports:
+        status = writer.status(info.report, info.sha256)
+        if status == "unchanged":
+            outcomes[info.report] = "unchanged"
+            say(f"{info.report}: unchanged\n")
+            continue
+        source = Path(index_dir) / info.source_file
+        if info.source_file.startswith(SOURCE_PREFIX) and source.is_file():
+            writer.save_source(info.sha256, source.read_bytes())
+        writer.publish_report(report_contents(contents, info.report))
+        outcomes[info.report] = "replaced" if status == "changed" else "copied"
+        say(f"{info.report}: {outcomes[info.report]} ({info.passages} passages)\n")

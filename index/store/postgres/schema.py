@@ -110,6 +110,10 @@ def index_statements(layout: Layout) -> list[str]:
     return statements
 
 
+def hnsw_index_names(layout: Layout) -> list[str]:
+    return ["passages_embedding", "sentences_embedding"] + (["passages_multilingual"] if layout.multilingual_model else [])
+
+
 DROP_STATEMENTS = [f"DROP TABLE IF EXISTS {SCHEMA}.{table} CASCADE"
                    for table in ("sentences", "passages", "sources", "reports", "store_meta")]
 

@@ -8,7 +8,7 @@ advisory lock, which the server also releases when the holder dies.
 
 from __future__ import annotations
 
-import json
+import struct
 from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence
 
@@ -18,17 +18,52 @@ from index.errors import IngestBusy, StoreMismatch
 from index.records import Passage
 from index.store.embedded import Contents, ReportInfo
 from index.store.postgres.connection import connect, redact
-from index.store.postgres.schema import SCHEMA, Layout, create_store, ensure_extension, read_layout
+from index.store.postgres.schema import (SCHEMA, Layout, create_store, ensure_extension, hnsw_index_names,
+                                         index_statements, read_layout)
 from index.text import fold
 
 # pg_advisory_lock key shared by every CAAHT writer of a database ("CAAH" in ASCII).
 ADVISORY_LOCK_KEY = 0x43414148
 DEFAULT_LOCK_WAIT_S = 600.0
+# Memory for building the HNSW indexes after a bulk load; a build that fits is several times faster.
+BULK_MAINTENANCE_WORK_MEM = "1GB"
 SOURCE_PREFIX = "sources/"
 
 PASSAGE_COLUMNS = ("row_id", "id", "report", "ord", "title", "year", "text", "page", "page_end", "page_label",
                    "page_end_label", "section", "speaker", "organisation", "part", "language", "record", "search_text",
                    "embedding")
+
+
+PASSAGE_TYPES = ("int8", "text", "text", "int4", "text", "int4", "text", "int4", "int4", "text", "text", "text",
+                 "text", "text", "text", "text", "jsonb", "text", "vector")
+
+
+def register_vector_dumper(conn) -> None:
+    """Teach this connection to send numpy vectors to pgvector in its binary form
+    (uint16 dimension, uint16 unused, big-endian float32s)."""
+    from psycopg.adapt import Dumper
+    from psycopg.pq import Format
+    from psycopg.types import TypeInfo
+
+    if getattr(conn, "_caaht_vector_dumper", False):
+        return
+    info = TypeInfo.fetch(conn, "vector")
+    if info is None:
+        from index.store.postgres.schema import EXTENSION_FIX
+        from index.store.postgres.connection import DatabaseUnavailable
+        raise DatabaseUnavailable(conn.info.dsn, "pgvector's type `vector` is not installed", fix=EXTENSION_FIX)
+    info.register(conn)
+
+    class VectorBinaryDumper(Dumper):
+        format = Format.BINARY
+        oid = info.oid
+
+        def dump(self, obj) -> bytes:
+            vector = np.asarray(obj, dtype=">f4")
+            return struct.pack(">HH", len(vector), 0) + vector.tobytes()
+
+    conn.adapters.register_dumper(np.ndarray, VectorBinaryDumper)
+    conn._caaht_vector_dumper = True
 
 
 def vector_text(vector: np.ndarray) -> str:
@@ -123,6 +158,31 @@ class PostgresWriter:
             self.conn.execute(f"DELETE FROM {SCHEMA}.reports WHERE report = %s", (report,))
             self._refresh_stats()
 
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """For loading many reports at once (export-to-postgres, benchmarks): the HNSW indexes are
+        dropped first and built once at the end, several times faster than upkeep per row. Each
+        report still commits on its own; meanwhile readers get exact (slower) vector scans. If the
+        load is killed, the next writer rebuilds the missing indexes."""
+        layout = self.layout()
+        if layout is not None:
+            for name in hnsw_index_names(layout):
+                self.conn.execute(f"DROP INDEX IF EXISTS {SCHEMA}.{name}")
+        try:
+            yield
+        finally:
+            self.ensure_indexes(maintenance_work_mem=BULK_MAINTENANCE_WORK_MEM)
+
+    def ensure_indexes(self, *, maintenance_work_mem: str | None = None) -> None:
+        """Create any index that is missing (after an interrupted bulk load)."""
+        layout = self.layout()
+        if layout is None:
+            return
+        if maintenance_work_mem:
+            self.conn.execute(f"SET maintenance_work_mem = '{maintenance_work_mem}'")
+        for statement in index_statements(layout):
+            self.conn.execute(statement)
+
     def clear(self) -> None:
         """Take every report out (before a rebuild with another model), atomically."""
         if self.layout() is None:
@@ -152,19 +212,24 @@ class PostgresWriter:
         ordinals = _ordinals(part.passages)
         multilingual = part.multilingual_model is not None and part.multilingual_vectors is not None
         columns = PASSAGE_COLUMNS + (("multilingual",) if multilingual else ())
-        with self.conn.cursor().copy(f"COPY {SCHEMA}.passages ({', '.join(columns)}) FROM STDIN") as copy:
+        types = PASSAGE_TYPES + (("vector",) if multilingual else ())
+        # Binary COPY: vectors go as float32 bytes, 100x faster than formatting them as text.
+        register_vector_dumper(self.conn)
+        with self.conn.cursor().copy(f"COPY {SCHEMA}.passages ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") \
+                as copy:
+            copy.set_types(list(types))
             for i, p in enumerate(part.passages):
                 values = [rows[i], p.id, p.report, ordinals[i], p.title, p.year, p.text, p.page, p.page_end,
                           p.page_label, p.page_end_label, p.section, p.speaker, p.organisation, p.part,
-                          getattr(p, "language", "en") or "en", json.dumps(p.to_json(), ensure_ascii=False),
-                          fold(p.text), vector_text(part.vectors[i])]
+                          getattr(p, "language", "en") or "en", p.to_json(), fold(p.text), part.vectors[i]]
                 if multilingual:
-                    values.append(vector_text(part.multilingual_vectors[i]))
+                    values.append(part.multilingual_vectors[i])
                 copy.write_row(values)
         with self.conn.cursor().copy(
-                f"COPY {SCHEMA}.sentences (passage, start, stop, embedding) FROM STDIN") as copy:
+                f"COPY {SCHEMA}.sentences (passage, start, stop, embedding) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int8", "int4", "int4", "vector"])
             for (row, start, stop), vector in zip(part.sentences.tolist(), part.sentence_vectors):
-                copy.write_row([rows[row], start, stop, vector_text(vector)])
+                copy.write_row([rows[row], start, stop, vector])
 
     def _refresh_stats(self) -> None:
         # BM25 needs the passage count and average length; writers are serialised, so this is exact.
@@ -214,6 +279,8 @@ def postgres_writer(url: str, *, wait_s: float = DEFAULT_LOCK_WAIT_S,
                 conn.execute("SET lock_timeout = 0")
             except psycopg.errors.LockNotAvailable:
                 raise IngestBusy(redact(url)) from None
-        yield PostgresWriter(conn, url)
+        writer = PostgresWriter(conn, url)
+        writer.ensure_indexes()
+        yield writer
     finally:
         conn.close()  # ends the session: the advisory lock goes with it
