@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -40,28 +41,43 @@ def _logger(status):
 
 
 class UploadProgress:
-    """An st.progress bar fed by the ingest's "[i/n] name" lines: files done, pages per second
-    and the time left, estimated from the files' sizes."""
+    """An st.progress bar fed by the ingest's log lines ("[i/n] name", "embedded d/t …",
+    "… from P page(s)"): the file being read, pages per second so far and the time left,
+    estimated from the files' sizes and how far the current file's embedding is.
+
+    (Replace the line parsing with the ingest's progress events once ingest/pipeline.py has them.)
+    """
+
+    FILE_LINE = re.compile(r"^\[(\d+)/(\d+)\]\s*(.*)$")
+    EMBED_LINE = re.compile(r"embedded (\d+)/(\d+)")
+    PAGES_LINE = re.compile(r"from (\d+) page\(s\)")
 
     def __init__(self, sizes: list[int], status):
         self.sizes, self.status = sizes, status
         self.bar = st.progress(0.0, text="Starting…")
         self.started = time.monotonic()
+        self.file, self.name, self.within, self.pages = 0, "", 0.0, 0
 
     def log(self, text: str) -> None:
         line = text.strip()
-        if line.startswith("[") and "/" in line.split("]")[0]:
-            done = int(line[1:].split("/")[0]) - 1
-            self.update(done, line.split("]", 1)[1].strip())
-        if line:
-            self.status.text(line)
+        if not line:
+            return
+        if match := self.FILE_LINE.match(line):
+            self.file, self.name, self.within = int(match[1]) - 1, match[3], 0.0
+        elif match := self.EMBED_LINE.search(line):
+            self.within = int(match[1]) / max(1, int(match[2]))
+        elif match := self.PAGES_LINE.search(line):
+            self.pages += int(match[1])
+        self.status.text(line)
+        self.draw()
 
-    def update(self, done: int, name: str = "") -> None:
+    def draw(self, done: bool = False) -> None:
         total = sum(self.sizes) or 1
-        share = sum(self.sizes[:done]) / total
+        share = 1.0 if done else (sum(self.sizes[:self.file]) + self.within * self.sizes[self.file]) / total
         elapsed = time.monotonic() - self.started
-        left = f", about {elapsed * (1 - share) / share:.0f} s left" if share > 0 else ""
-        text = f"File {min(done + 1, len(self.sizes))} of {len(self.sizes)}: {name}{left}" if name else "Done"
+        rate = f" · {self.pages / elapsed:.1f} pages/s" if self.pages and elapsed > 0 else ""
+        left = f" · about {elapsed * (1 - share) / share:.0f} s left" if 0 < share < 1 else ""
+        text = "Done" if done else f"File {self.file + 1} of {len(self.sizes)}: {self.name}{rate}{left}"
         self.bar.progress(min(share, 1.0), text=text)
 
 
@@ -105,7 +121,7 @@ def ingest_uploaded(files, password: str) -> None:
         progress = UploadProgress([len(data) for _, data in uploads], status)
         summary = ingest_uploads(index_dir(), uploads, options=options, log=progress.log,
                                  embedder=models.embedder, multilingual_factory=lambda: models.multilingual)
-        progress.update(len(uploads))
+        progress.draw(done=True)
     st.session_state.library_outcome = Outcome(summary.ok, tuple(summary.render().splitlines()))
 
 
@@ -183,6 +199,7 @@ def main() -> None:
     if ws is not None:
         load_session(ws)
         basket_summary()
+    st.set_page_config(layout="wide")  # the table has many columns
     st.header("Library")
     show_outcome()
     store = current_store()
