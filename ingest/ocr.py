@@ -30,6 +30,8 @@ MAX_RENDER_PIXELS = 40_000_000
 # (a page of running text has 20-30) and an image covers at least MIN_IMAGE_SHARE of it.
 MIN_LETTERS_PER_SQUARE_INCH = 1.0
 MIN_IMAGE_SHARE = 0.5
+# Pages smaller than this (icons, broken page boxes) hold nothing worth reading.
+MIN_OCR_SQUARE_INCHES = 4
 POINTS_PER_INCH = 72
 # Tesseract page segmentation modes: automatic layout for the page...
 PAGE_LAYOUT = 3
@@ -110,7 +112,8 @@ def check_languages(command: str, languages: str) -> None:
 def needs_ocr(letters: int, width_pt: float, height_pt: float, image_share: float) -> bool:
     """A page whose text is too thin for its area and that is mostly a picture (a scan)."""
     square_inches = max(width_pt, 0) * max(height_pt, 0) / POINTS_PER_INCH ** 2
-    return letters < MIN_LETTERS_PER_SQUARE_INCH * square_inches and image_share >= MIN_IMAGE_SHARE
+    return square_inches >= MIN_OCR_SQUARE_INCHES and image_share >= MIN_IMAGE_SHARE \
+        and letters < MIN_LETTERS_PER_SQUARE_INCH * square_inches
 
 
 def image_share(page, pdfium) -> float:

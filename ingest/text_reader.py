@@ -15,10 +15,13 @@ from ingest.errors import UnsupportedType
 from index.records import Heading, Page
 from index.text import is_heading_like, strip_emphasis
 
-PAGE_MARKER = re.compile(r"\((?P<source>[^()\n]*?),\s*page\s+(?P<page>\d+)\s*\)", re.IGNORECASE)
+# "page" in English extracts, "faqe"/"faqja" in Albanian ones.
+PAGE_MARKER = re.compile(r"\((?P<source>[^()\n]*?),\s*(?:page|faqe|faqja)\s+(?P<page>\d+)\s*\)", re.IGNORECASE)
 SPACED_DASH = re.compile(r"\s+[—–]\s+")
-HONORIFIC = re.compile(r"^(Mr|Ms|Mrs|Miss|Dr|Prof)\.?\s+\S", re.IGNORECASE)
-TITLE_IN_INTRO = re.compile(r"\bfrom the (?P<title>.+?\bReport)\b", re.IGNORECASE)
+# English titles, and Albanian ones: Z. (zoti, Mr), Znj. (zonja, Mrs/Ms), Zj. (zonjusha, Miss).
+HONORIFIC = re.compile(r"^(Mr|Ms|Mrs|Miss|Dr|Prof|Znj|Zj|Z)\.?\s+\S", re.IGNORECASE)
+TITLE_IN_INTRO = re.compile(r"\bfrom the (?P<title>.+?\bReport)\b|\bnga (?P<title_sq>Raporti\b[^\n.]*?\b(19|20)\d\d)\b",
+                            re.IGNORECASE)
 YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 
 
@@ -45,7 +48,7 @@ def guess_title_and_year(text: str) -> tuple[str | None, int | None]:
     """The report's title and year as the extract states them, if it does."""
     head = strip_emphasis(text[:3000])
     title_match = TITLE_IN_INTRO.search(head)
-    title = " ".join(title_match.group("title").split()) if title_match else None
+    title = " ".join((title_match.group("title") or title_match.group("title_sq")).split()) if title_match else None
     marker = PAGE_MARKER.search(text)
     year_source = title or (marker.group("source") if marker else head)
     year_match = YEAR.search(year_source)
