@@ -16,6 +16,7 @@ from app_pages.common import (basket_summary, current_store, get_searcher, index
                               workspace, download_buttons)
 from index.quotes.basket import BasketError, items_from_hits
 from index.quotes.citations import Citation, reference
+from index.quotes.library import example_questions
 from index.quotes.present import copy_text, escape_markdown, highlighted_passage
 from index.retrieval.followup import interpret
 from index.retrieval.search import Answer, Filters, Hit, filter_choices
@@ -39,27 +40,6 @@ def indexed_line(store) -> str:
             f"{pages:,} pages, {store.manifest.passage_count:,} passages.")
 
 
-def example_questions(store, count: int = EXAMPLES) -> list[str]:
-    """Questions about the indexed reports' own sections, the largest section of each report first."""
-    by_report: dict[str, dict[str, int]] = {}
-    for passage in store.passages:
-        if passage.section and passage.speaker:
-            sections = by_report.setdefault(passage.report, {})
-            sections[passage.section] = sections.get(passage.section, 0) + 1
-    if not by_report:  # no presenters named: any section
-        for passage in store.passages:
-            if passage.section:
-                sections = by_report.setdefault(passage.report, {})
-                sections[passage.section] = sections.get(passage.section, 0) + 1
-    ranked = [sorted(s, key=lambda name: (-s[name], name)) for s in by_report.values()]
-    chosen: list[str] = []
-    for depth in range(max((len(r) for r in ranked), default=0)):  # one per report, round robin
-        for sections in ranked:
-            if depth < len(sections) and len(chosen) < count:
-                chosen.append(sections[depth])
-    return [f"What was said about {' '.join(section.split())}?" for section in chosen]
-
-
 def _short(question: str) -> str:
     """A long example as a short button label (the whole question is asked)."""
     words, label = question.split(), ""
@@ -72,7 +52,7 @@ def _short(question: str) -> str:
 
 def start_page(store) -> None:
     st.caption(escape_markdown(indexed_line(store)))
-    examples = example_questions(store)
+    examples = example_questions(store.passages, EXAMPLES)
     if examples:
         st.pills("Try one of these questions", examples, key="example", on_change=_ask_example,
                  format_func=_short)

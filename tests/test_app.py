@@ -111,17 +111,20 @@ def test_add_pressed_long_ago_with_no_file_still_says_it_waits(app_on, tmp_path:
 
 
 def test_start_page_says_what_is_indexed_and_offers_examples_that_run(app_on, real_store: Path):
+    from index.quotes.library import example_questions
+    from index.store.embedded import load_store
+
     at = app_on(real_store)
     assert not at.exception
-    assert shown_text(at.caption[0].value) == "Indexed: 1 report, 2006, 7 pages, 70 passages."
-    examples = at.get("button_group")[0]
-    assert len(examples.options) == 3
-    at.session_state["example"] = None
-    question = at.get("button_group")[0].options[0]
-    at.get("button_group")[0].set_value(question).run()
+    assert re.fullmatch(r"Indexed: 1 report, 2006, \d+ pages, 70 passages\.", shown_text(at.caption[0].value))
+    [examples] = at.button_group
+    questions = example_questions(load_store(real_store).passages)
+    assert len(examples.options) == len(questions) == 3
+    examples.set_value(questions[0]).run()
     assert not at.exception
     assert len(at.chat_message) == 2
-    assert at.session_state.history[0].question.startswith("What was said about ")
+    assert [a.question for a in at.session_state.history] == [questions[0]]
+    assert at.code[0].value.startswith("“")
 
 
 def test_best_quote_first_other_sources_collapsed(app_on, real_store: Path):

@@ -789,7 +789,7 @@ def test_work_survives_a_reload_and_a_server_restart(browser, real_store: Path, 
         page.reload()
         page.locator(BEST).first.wait_for()
         page.get_by_text("Quote basket (1)").wait_for()
-        assert normalise(page.locator(MESSAGE).first.inner_text()) == FLYERS
+        assert normalise(page.locator(MESSAGE).first.locator(CONTENT).inner_text()) == FLYERS
         tab.context.close()
     finally:
         stop_server(server)

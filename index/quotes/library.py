@@ -62,7 +62,8 @@ def _facts(info: "ReportInfo", passages: list[Passage]) -> ReportFacts:
     labels = {(p.page, p.page_label) for p in passages if p.page is not None and p.page_label}
     labels |= {(p.page_end, p.page_end_label) for p in passages if p.page_end is not None and p.page_end_label}
     # Optional fields added by other parts of the pipeline (OCR); absent on older stores.
-    ocr = {page for p in passages if getattr(p, "ocr", False) for page in passage_pages(p)}
+    ocr = set(getattr(info, "ocr_pages", ()) or ())
+    ocr |= {page for p in passages if getattr(p, "ocr", False) for page in passage_pages(p)}
     return ReportFacts(
         report=info.report, title=info.title, year=info.year, kind=info.kind, pages=info.pages,
         passages=info.passages,
@@ -90,3 +91,24 @@ def page_list(pages: Sequence[int], limit: int = 8) -> str:
             start = previous = page
     shown = ", ".join(runs[:limit])
     return shown + (f" … ({len(pages)} pages)" if len(runs) > limit else "")
+
+
+def example_questions(passages: Sequence[Passage], count: int = 3) -> list[str]:
+    """Questions about the indexed reports' own sections, the largest section of each report first."""
+    by_report: dict[str, dict[str, int]] = {}
+    for passage in passages:
+        if passage.section and passage.speaker:
+            sections = by_report.setdefault(passage.report, {})
+            sections[passage.section] = sections.get(passage.section, 0) + 1
+    if not by_report:  # no presenters named: any section
+        for passage in passages:
+            if passage.section:
+                sections = by_report.setdefault(passage.report, {})
+                sections[passage.section] = sections.get(passage.section, 0) + 1
+    ranked = [sorted(s, key=lambda name: (-s[name], name)) for s in by_report.values()]
+    chosen: list[str] = []
+    for depth in range(max((len(r) for r in ranked), default=0)):  # one per report, round robin
+        for sections in ranked:
+            if depth < len(sections) and len(chosen) < count:
+                chosen.append(sections[depth])
+    return [f"What was said about {' '.join(section.split())}?" for section in chosen]
