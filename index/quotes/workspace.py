@@ -91,6 +91,9 @@ class WorkspaceUnreadable(WorkspaceError):
                          "to start afresh, the index itself is not affected")
 
 
+_READY: set[Path] = set()  # workspace files whose tables exist (checked once per process)
+
+
 @dataclass(frozen=True)
 class BasketInfo:
     id: int
@@ -114,9 +117,11 @@ class Workspace:
         index_dir = Path(index_dir)
         index_dir.mkdir(parents=True, exist_ok=True)
         workspace = cls(index_dir / WORKSPACE_FILE, user)
-        with workspace._connect() as db:
-            db.executescript(SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        if workspace.path not in _READY or not workspace.path.exists():  # once per file and process
+            with workspace._connect() as db:
+                db.executescript(SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            _READY.add(workspace.path)
         return workspace
 
     @contextmanager
