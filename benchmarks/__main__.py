@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import peer_env, report, suite
-from benchmarks.proc import ChildFailed
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -33,12 +32,12 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true",
-                        help="tiny corpus (the extract + one 6-page PDF), 6 questions, tiny synthetic sizes, no browser")
+                        help="tiny corpus (the first two pages of the extract), 6 questions, tiny synthetic sizes, no browser")
     parser.add_argument("--no-peer", action="store_true", help="skip the LlamaIndex peer")
     parser.add_argument("--no-browser", action="store_true", help="skip the app in Chromium")
     parser.add_argument("--sizes", type=parse_sizes, default=None,
                         help=f"synthetic store sizes (default {','.join(map(str, suite.DEFAULT_SIZES))}; "
-                             f"--quick: {','.join(map(str, suite.QUICK_SIZES))}; 0 sizes: give --sizes '')")
+                             f"--quick: {','.join(map(str, suite.QUICK_SIZES))})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT})")
     parser.add_argument("--peer-venv", type=Path, default=None,
                         help=f"the peer's virtual environment (default ${peer_env.VENV_ENV} or {peer_env.DEFAULT_VENV})")
@@ -47,11 +46,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def save(results: suite.Results, out: Path) -> list[dict]:
+    """Write the JSON (also after each step, so an interrupted run keeps what it measured)."""
+    rows = report.build_rows(results.data)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**results.to_json(), "rows": rows}, indent=1, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    return rows
+
+
 def config_of(args: argparse.Namespace, work: Path) -> suite.Config:
     sizes = args.sizes if args.sizes is not None else (suite.QUICK_SIZES if args.quick else suite.DEFAULT_SIZES)
     return suite.Config(quick=args.quick, peer=not args.no_peer, browser=not (args.quick or args.no_browser),
                         sizes=sizes, work=work, peer_venv=peer_env.venv_path(args.peer_venv),
-                        log=lambda text: print(text, file=sys.stderr, flush=True))
+                        log=lambda text: print(text, file=sys.stderr, flush=True),
+                        on_step=lambda results: save(results, args.out))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,22 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         results = suite.run_all(config_of(args, work))
-    except (ChildFailed, peer_env.PeerSetupFailed) as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 1
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    rows = report.build_rows(results.data)
+    rows = save(results, args.out)
     table = report.markdown(rows)
     print(_heading(results) + table)
     for step, reason in results.skipped.items():
         print(f"skipped {step}: {reason}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({**results.to_json(), "rows": rows}, indent=1, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
+    for step, error in results.failed.items():
+        print(f"FAILED {step}: {error}", file=sys.stderr)
     print(f"\nJSON: {args.out}")
-    return 0
+    return 1 if results.failed else 0
 
 
 def _heading(results: suite.Results) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from benchmarks.proc import TreePeak
@@ -24,13 +25,21 @@ PAGE_TIMEOUT_S = 120.0
 POLL_MS = 100
 CHAT_INPUT = "[data-testid=stChatInput] textarea"
 MESSAGE = "[data-testid=stChatMessage]"
-# Done when the expected number of chat messages is there, the last one shows a citation,
-# and Streamlit is no longer running the script (no status widget, no stale elements).
+# Each browser context is its own user, named in the header a login proxy would set.
+USER_HEADER = "X-Bench-User"
+SERVER_ENV = {"CAAHT_USER_HEADER": USER_HEADER}
+# Done when the expected number of chat messages is there, the last one shows its citations
+# (copy blocks) or says it has none, and Streamlit is no longer running the script (no status
+# widget, no stale elements). Same rule as tests/test_browser.py's ask().
 ANSWER_DONE_JS = """(expected) => {
     const messages = document.querySelectorAll('[data-testid=stChatMessage]');
     if (messages.length < expected) return false;
-    const text = messages[messages.length - 1].textContent || '';
-    if (!(text.includes('Citation') || text.includes('Closest passage'))) return false;
+    const answer = messages[messages.length - 1];
+    if (answer.querySelector('[data-testid=stSpinner]')) return false;
+    const text = answer.innerText || '';
+    const done = answer.querySelector('[data-testid=stCode]') || text.includes('No passages')
+        || text.includes('do not seem to answer') || text.includes('Closest passage');
+    if (!done) return false;
     return !document.querySelector('[data-testid=stStatusWidget]')
         && !document.querySelector('[data-stale=true]');
 }"""
@@ -56,7 +65,7 @@ def measure(index_dir: Path, questions: list[str], *, length: int = CONVERSATION
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             started = time.monotonic()
-            server = start_server(index_dir, log)
+            server = start_server(index_dir, log, env=SERVER_ENV)
             try:
                 with TreePeak(server.process.pid, descendants) as rss:
                     healthy_s = time.monotonic() - started
@@ -89,7 +98,8 @@ def _conversation(browser, url: str, questions: list[str], length: int) -> list[
 
 
 def _open(browser, url: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce",
+                                  extra_http_headers={USER_HEADER: f"bench-{uuid.uuid4().hex[:8]}"})
     page = context.new_page()
     page.goto(url, timeout=PAGE_TIMEOUT_S * 1000)
     page.locator(CHAT_INPUT).wait_for(state="visible", timeout=PAGE_TIMEOUT_S * 1000)

@@ -145,27 +145,38 @@ def _timed_ingest(files: list[Path], index_dir: Path, texts_out: Path) -> dict:
     from index.embedder import MiniLMEmbedder, load_multilingual
     from ingest.pipeline import IngestRun
 
-    stopwatch, recorders = Stopwatch(), {}
-
-    def factory(kind: str, make: Callable, label: str):
-        def build():
-            with stopwatch.stage(f"load {kind}"):
-                inner = make()
-            if inner is None:
-                return None
-            recorders[kind] = Recorder(inner, stopwatch, label)
-            return recorders[kind]
-        return build
-
-    run = IngestRun(index_dir, embedder_factory=factory("minilm", MiniLMEmbedder, "embed minilm"),
-                    multilingual_factory=factory("e5", load_multilingual, "embed e5"))
+    stopwatch = Stopwatch()
+    minilm = TimedFactory(MiniLMEmbedder, stopwatch, "minilm")
+    e5 = TimedFactory(load_multilingual, stopwatch, "e5")
+    run = IngestRun(index_dir, embedder_factory=minilm, multilingual_factory=e5)
     started = time.perf_counter()
     summary = run.execute(files)
     wall = time.perf_counter() - started
-    texts = {kind: rec.texts for kind, rec in recorders.items()}
+    texts = {kind: f.recorder.texts for kind, f in (("minilm", minilm), ("e5", e5)) if f.recorder}
     texts_out.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
     return {"ingest_wall_s": wall, "stages": stopwatch.take(), "ok": summary.ok,
             "passages": summary.passages, "embedded_texts": {k: len(v) for k, v in texts.items()}}
+
+
+class TimedFactory:
+    """Stands where the ingest expects an embedder class or factory: loading is timed as
+    "load KIND", and the embedder it makes is wrapped in a Recorder ("embed KIND"). Other
+    attributes (the class's `name`, `dimension`) are the wrapped factory's."""
+
+    def __init__(self, make: Callable, stopwatch: Stopwatch, kind: str):
+        self._make, self._stopwatch, self._kind = make, stopwatch, kind
+        self.recorder: Recorder | None = None
+
+    def __getattr__(self, name):
+        return getattr(self._make, name)
+
+    def __call__(self, *args, **kwargs):
+        with self._stopwatch.stage(f"load {self._kind}"):
+            inner = self._make(*args, **kwargs)
+        if inner is None:
+            return None
+        self.recorder = Recorder(inner, self._stopwatch, f"embed {self._kind}")
+        return self.recorder
 
 
 def _timed_write(index_dir: Path) -> float:
@@ -194,7 +205,8 @@ QUESTION_STAGES = [  # (object path from the searcher, attribute, stage label)
     ("store.lexical", "retrieve", "bm25"),
     ("store.lexical", "top_k", "bm25"),
 ]
-MODULE_STAGES = [("index.retrieval.search", "_fuse", "fusion"),
+MODULE_STAGES = [("index.retrieval.ranking", "rank", "fusion"),  # fusion and the answered verdict
+                 ("index.retrieval.ranking", "fuse", "fusion"),
                  ("index.retrieval.search", "best_span", "quote selection")]
 
 

@@ -126,7 +126,9 @@ def question_rows(ask: dict, split: dict, floor: Floors, peer: dict) -> list[dic
                 floor=floor.raw.get("process_peak_rss_mb"), peer=peer.get("peak_rss_mb"),
                 note="peer: its whole run, ingest included")]
     if split:
-        rows.append(row(s, "in-process ask p50 (probe)", split["ask"]["p50"], "s", floor=floor.question))
+        missing = split.get("missing_hooks") or []
+        rows.append(row(s, "in-process ask p50 (probe; stages below are p50s of each)", split["ask"]["p50"], "s",
+                        floor=floor.question, note=f"not timed (hook not found): {', '.join(missing)}" if missing else ""))
         rows += [row(s, f"  stage p50: {label}", figures["p50"], "s", floor=_stage_floor(label, floor))
                  for label, figures in sorted(split["stages"].items(), key=lambda kv: _stage_order(kv[0]))]
     return rows

@@ -23,7 +23,7 @@ from benchmarks.proc import ROOT
 CORPUS = ROOT / "corpus"
 SHELF = ROOT / "tests" / "data" / "shelf"
 QUESTION_FILES = (ROOT / "tests" / "data" / "dev_questions.jsonl", ROOT / "tests" / "data" / "own_questions.jsonl")
-QUICK_PDF = "HUMAN TRAFFICKING AWARENESS GUIDE for Convenience Retail Employees.pdf"  # 6 pages
+QUICK_LINES = 53  # --quick ingests the extract's first two pages only (pp. 38 and 40)
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 3_000)
 QUICK_QUESTIONS = 6
@@ -42,6 +42,7 @@ class Config:
     work: Path = Path("/tmp")
     peer_venv: Path = peer_env.DEFAULT_VENV
     log: object = print
+    on_step: object = None  # called with the Results after each step (the caller saves partial results)
 
 
 @dataclass
@@ -49,15 +50,26 @@ class Results:
     meta: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)  # step → reason
+    failed: dict = field(default_factory=dict)  # step → error (the run goes on; the command exits 1)
 
     def to_json(self) -> dict:
-        return {"meta": self.meta, "skipped": self.skipped, **self.data}
+        return {"meta": self.meta, "skipped": self.skipped, "failed": self.failed, **self.data}
 
 
 def files_for(config: Config) -> list[Path]:
     if config.quick:
-        return [*sorted(CORPUS.glob("*.txt")), SHELF / QUICK_PDF]
+        return [quick_corpus(config.work)]
     return [*sorted(CORPUS.glob("*.txt")), *sorted(SHELF.glob("*.pdf"))]
+
+
+def quick_corpus(work: Path) -> Path:
+    """The first pages of the bundled extract, as a report of their own: real text, seconds to embed."""
+    source = sorted(CORPUS.glob("*.txt"))[0]
+    lines = source.read_text("utf-8").splitlines(keepends=True)[:QUICK_LINES]
+    target = work / "quick" / f"{source.stem}-first-pages.txt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(lines), encoding="utf-8")
+    return target
 
 
 def questions_for(config: Config) -> list[str]:
@@ -83,14 +95,22 @@ def run_all(config: Config) -> Results:
              ("scale", lambda: scale(config, store, questions, work))]
     for name, step in steps:
         config.log(f"[{time.strftime('%H:%M:%S')}] {name}…")
+        results.meta.setdefault("load_average_1min_at_step", {})[name] = round(os.getloadavg()[0], 1)
         started = time.monotonic()
-        outcome = step()
+        try:
+            outcome = step()
+        except Exception as exc:  # noqa: BLE001 - one broken part must not hide the others' figures
+            results.failed[name] = f"{type(exc).__name__}: {exc}"[-3000:]
+            config.log(f"  FAILED: {results.failed[name]}")
+            continue
         if isinstance(outcome, str):
             results.skipped[name] = outcome
             config.log(f"  skipped: {outcome}")
         else:
             results.data[name] = outcome
         config.log(f"  {time.monotonic() - started:.0f} s")
+        if config.on_step:
+            config.on_step(results)
     results.meta["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     return results
 
@@ -102,14 +122,17 @@ def _meta(config: Config) -> dict:
 
 
 def _git_commit() -> str:
-    head = ROOT / ".git" / "HEAD"
+    """HEAD's short hash, marked "+dirty" when tracked files differ from it (a shared tree often does);
+    $BENCH_COMMIT where there is no git (a `git archive` snapshot)."""
+    import subprocess
     try:
-        ref = head.read_text().strip()
-        if ref.startswith("ref: "):
-            return (ROOT / ".git" / ref[5:]).read_text().strip()[:12]
-        return ref[:12]
-    except OSError:
-        return "unknown"
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return os.environ.get("BENCH_COMMIT", "unknown")
 
 
 def last_json(run: proc.Run) -> dict:
