@@ -41,5 +41,12 @@ eval: setup
 	$(BIN)/python -m index eval --index-dir $(SHELF_STORE) --summary $(QUESTIONS)
 	$(BIN)/python -m index eval --index-dir $(SHELF_STORE) --summary --without-multilingual $(QUESTIONS)
 
+# Speed and memory beside the bare-model floors and the LlamaIndex peer (its own venv, made on
+# first use outside the repo: BENCH_PEER_VENV, default /work/peer-venv). See benchmarks/README.md.
+# BENCH_ARGS=--quick for a 1–2 minute run.
+bench: setup
+	./scripts/ensure-debian-packages
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf store .eval test-artifacts .pytest_cache

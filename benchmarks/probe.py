@@ -44,18 +44,19 @@ VOCABULARY_SOURCE = Path(__file__).resolve().parent.parent / "corpus"
 class Stopwatch:
     """Exclusive time per stage label: time spent in a nested stage is not counted twice."""
 
-    def __init__(self):
+    def __init__(self, clock: Callable[[], float] = time.perf_counter):
         self.totals: dict[str, float] = {}
+        self._clock = clock
         self._stack: list[list] = []  # [label, started, nested seconds]
 
     @contextmanager
     def stage(self, label: str):
-        self._stack.append([label, time.perf_counter(), 0.0])
+        self._stack.append([label, self._clock(), 0.0])
         try:
             yield
         finally:
             label, started, nested = self._stack.pop()
-            elapsed = time.perf_counter() - started
+            elapsed = self._clock() - started
             self.totals[label] = self.totals.get(label, 0.0) + elapsed - nested
             if self._stack:
                 self._stack[-1][2] += elapsed
