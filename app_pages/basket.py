@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import (current_store, download_buttons, indexed_reports, load_session, model_loading,
+from app_pages.common import (current_store, download_buttons, indexed_reports, load_session, marked_page_image,
+                              model_loading,
                               report_error, set_basket, show_errors, show_page, style_selector, switch_basket,
                               workspace)
 from index.quotes.basket import BasketError
@@ -82,7 +83,9 @@ def items(reports, style: str) -> None:
             remove.button("Remove", key=f"remove-{item.id}", on_click=change, args=("remove", item.id))
     st.subheader("Download")
     title = st.session_state.get("basket_title") or "Quotes from the reports"
-    download_buttons(basket.items, style, key="basket", title=title)
+    images = st.checkbox("Word: add a small image of each quote's page (PDF reports)", key="word-images")
+    download_buttons(basket.items, style, key="basket", title=title,
+                     page_image=marked_page_image if images else None)
 
 
 def edit_note(item_id: int) -> None:

@@ -177,10 +177,11 @@ def basket_summary() -> None:
     st.sidebar.page_link("app_pages/basket.py", label=f"Quote basket ({len(basket)})", icon=":material/shopping_basket:")
 
 
-def download_buttons(items, style: str, *, key: str, title: str = "Quotes from the reports") -> None:
+def download_buttons(items, style: str, *, key: str, title: str = "Quotes from the reports",
+                     page_image=None) -> None:
     columns = st.columns(3)
     files = [("Markdown", "md", "markdown", lambda: to_markdown(items, style, title=title)),
-             ("Word", "docx", "docx", lambda: to_docx(items, style, title=title)),
+             ("Word", "docx", "docx", lambda: to_docx(items, style, title=title, page_image=page_image)),
              ("CSV", "csv", "csv", lambda: to_csv_file(items))]
     for column, (label, suffix, mime, make) in zip(columns, files):
         # A callable defers building the file until the button is clicked.
@@ -194,6 +195,23 @@ def download_buttons(items, style: str, *, key: str, title: str = "Quotes from t
 def _pdf_views(path: str, passage_json: tuple, quote: str):
     passage = Passage.from_json(dict(passage_json))
     return pdf_page_views(path, passage, quote)
+
+
+WORD_IMAGE_SCALE = 0.8  # pixels per PDF point for the small page image in a Word export
+
+
+def marked_page_image(item) -> bytes | None:
+    """The first page of a saved quote with the quote marked (PNG), for a PDF report still indexed
+    as it was when the quote was saved; None otherwise."""
+    store = current_store(quiet=True)
+    report = next((r for r in indexed_reports(store) if r.report == item.passage.report), None)
+    if report is None or report.kind != "pdf" or report.sha256 != item.report_sha256:
+        return None
+    source = index_dir() / report.source_file
+    if not source.is_file():
+        return None
+    views = pdf_page_views(source, item.passage, item.quote, scale=WORD_IMAGE_SCALE)
+    return views[0].image if views else None
 
 
 @st.dialog("The page itself", width="large")

@@ -254,3 +254,16 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(text):
 def test_csv_leaves_ordinary_cells_alone():
     _, rows = read_csv(to_csv(basket().items))
     assert [r["quote"][0] for r in rows] == ["V", "F", "T", "I", "*"]
+
+
+def test_word_export_can_hold_a_small_image_of_each_quotes_page():
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (60, 80), (255, 200, 0)).save(buffer, format="PNG")
+    png = buffer.getvalue()
+    items = basket().items
+    data = to_docx(items, page_image=lambda item: png if item.passage.page == 38 else None)
+    document = Document(io.BytesIO(data))
+    assert len(document.inline_shapes) == 1
+    assert len(Document(io.BytesIO(to_docx(items))).inline_shapes) == 0

@@ -16,7 +16,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
@@ -187,21 +187,29 @@ QUOTE_STYLE = "Block Quote"
 CITATION_STYLE = "Quote Citation"
 NOTE_STYLE = "Quote Note"
 INDENT = Cm(1.25)
+PAGE_IMAGE_WIDTH = Cm(9)  # a small image of the quote's page: readable, not a page of its own
 FLAG_COLOUR = RGBColor(0xC0, 0x00, 0x00)
 # Characters XML (hence Word) cannot hold at all; none of them is visible.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def to_docx(items: Sequence[BasketItem], style: str = DEFAULT_STYLE, *, title: str = DEFAULT_TITLE) -> bytes:
-    """The quotes as a Word document, as bytes (for a download button)."""
+def to_docx(items: Sequence[BasketItem], style: str = DEFAULT_STYLE, *, title: str = DEFAULT_TITLE,
+            page_image: Callable[[BasketItem], bytes | None] | None = None) -> bytes:
+    """The quotes as a Word document, as bytes (for a download button).
+
+    With `page_image`, each quote is followed by the image it returns (PNG bytes, e.g. its page
+    with the quote marked), when it returns one."""
     document = Document()
     document.core_properties.title = _xml_safe(title)
     document.core_properties.author = ""
     document.core_properties.comments = ""
     _add_styles(document)
     document.add_heading(_xml_safe(title), level=1)
-    for number, entry in enumerate(export_entries(items, style), start=1):
+    for number, (item, entry) in enumerate(zip(items, export_entries(items, style)), start=1):
         _docx_entry(document, entry, number if style == "footnote" else None)
+        image = page_image(item) if page_image is not None else None
+        if image:
+            document.add_picture(io.BytesIO(image), width=PAGE_IMAGE_WIDTH)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
