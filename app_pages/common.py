@@ -93,8 +93,20 @@ def current_store(*, quiet: bool = False) -> Store | None:
         return get_store(str(folder), generation)
     except StoreError as exc:
         if not quiet:
-            st.error(f"The index cannot be used: {exc.detail}.\n\nFix: {exc.fix}.")
+            st.error(f"The index cannot be used. {damage_message(str(folder), exc)}")
         return None
+
+
+def damage_message(folder: str, exc: StoreError) -> str:
+    """The same sentence and command `python -m index verify` prints, when it finds the damage;
+    else the load error's own sentence (what is wrong, then the fix)."""
+    try:
+        from index.store.verify import store_alert
+
+        alert = store_alert(folder)
+    except Exception:  # noqa: BLE001 - the verifier is a help here; the load error still says it all
+        alert = None
+    return alert or exc.sentence
 
 
 def indexed_reports(store: Store | None) -> tuple[ReportInfo, ...]:

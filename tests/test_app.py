@@ -152,3 +152,19 @@ def test_library_lists_the_reports_with_what_was_found(app_on, real_store: Path)
     row = table.value.iloc[0].to_dict()
     assert (row["file"], row["pages"], row["passages"], row["status"]) == ("caaht-2006-kukes-extract.txt", 7, 70, "ok")
     assert row["speakers"] > 5 and row["sections"] > 5 and len(row["sha256"]) == 12
+
+
+def test_a_damaged_store_shows_what_index_verify_says(monkeypatch, real_store: Path, tmp_path: Path):
+    from index.store.embedded import current_generation
+    from index.store.verify import store_alert
+
+    store = tmp_path / "store"
+    shutil.copytree(real_store, store)
+    passages = store / current_generation(store) / "passages.jsonl"
+    passages.write_bytes(passages.read_bytes()[:-200])
+    monkeypatch.setenv(INDEX_DIR_ENV, str(store))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    [error] = at.error
+    alert = store_alert(store)
+    assert alert and "python -m" in alert
+    assert alert in error.value
