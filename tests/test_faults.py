@@ -141,7 +141,7 @@ def test_bit_flip_in_each_generation_file_is_found_and_repaired(store: Path, nam
     assert ANSWER in ask(store).hits[0].passage.text
 
 
-@pytest.mark.parametrize("name", ["passages.jsonl", "vectors.faiss", "sentence_vectors.npy", "manifest.json"])
+@pytest.mark.parametrize("name", ["passages.jsonl", "vectors.npy", "sentence_vectors.npy", "manifest.json"])
 def test_truncated_file_is_found_and_repaired(store: Path, name: str):
     before = held(store)
     target = store / current_generation(store) / name
@@ -197,7 +197,7 @@ def test_a_copy_without_its_name_comes_back_under_its_hash(store: Path, tiny_rep
 def test_both_generations_damaged_rebuilds_from_the_kept_copies(store: Path):
     before = held(store)
     for generation in (p for p in store.iterdir() if p.name.startswith("gen-")):
-        flip_bit(generation / "vectors.faiss")
+        flip_bit(generation / "vectors.npy")
     message = message_after_fault(store)
     assert run_fix(message) == 0
     assert held(store) == before and verify_store(store).ok

@@ -1,4 +1,9 @@
-"""Hybrid retrieval: dense (FAISS inner product) and BM25, fused by weighted reciprocal rank.
+"""Hybrid retrieval: dense (vectors, inner product) and BM25 candidates, fused by `ranking`.
+
+A question costs about the same whatever the store's size: each signal returns only its best
+passages (`ranking.candidate_depth`), restricted by the filters before it ranks; the
+sentence signal scores the sentences of those candidates only; the quote is chosen for the
+hits shown. `ranking.rank` then fuses the lists and judges whether the top answers.
 
 Every hit carries its passage, a score and the sentence that best answers the question.
 """
@@ -6,24 +11,29 @@ Every hit carries its passage, a score and the sentence that best answers the qu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from index.records import Passage
-
-from index.embedder import Embedder, MultilingualEmbedder
-from index.store.lexical import tokenize
-from index.retrieval.query import gloss, language_of
-from index.store.embedded import Store
 from index.retrieval import ranking
+from index.retrieval.query import gloss, language_of
 from index.retrieval.ranking import (  # noqa: F401 - re-exported for older callers
     ANSWER_THRESHOLD, MIN_GLOSS_COVERAGE, RRF_K, WEIGHTS_BY_LANGUAGE, WEIGHTS_WITHOUT_MULTILINGUAL)
+
+if TYPE_CHECKING:
+    from index.embedder import Embedder, MultilingualEmbedder
+    from index.store.embedded import Store
 
 DEFAULT_K = 5
 # A neighbouring sentence joins the quote when it scores at least this share of the best.
 QUOTE_NEIGHBOUR_SHARE = 0.9
 QUOTE_LEXICAL_WEIGHT = 0.5
+# A filter that leaves fewer than this share of the passages is searched by scoring only
+# those passages; a looser one scores all and masks (cheaper than gathering most rows).
+GATHER_BELOW_SHARE = 0.25
+# Filters are compiled to a mask of allowed rows once per distinct filter, and kept.
+MASK_CACHE_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class Signals:
+    """Every signal scored over every passage (the slow, exhaustive path, for tuning and checks)."""
+
     by_passage: dict[str, np.ndarray]
     sentence_scores: np.ndarray
     language: str
@@ -85,99 +97,212 @@ class Signals:
 class Searcher:
     """Answers questions from one loaded store. Safe to share between sessions (read-only)."""
 
-    def __init__(self, store: Store, embedder: Embedder, multilingual: MultilingualEmbedder | None = None):
+    def __init__(self, store: "Store", embedder: "Embedder", multilingual: "MultilingualEmbedder | None" = None):
         self.store = store
         self.embedder = embedder
         # The multilingual signal is used only when the store holds its vectors.
         has_vectors = store.contents.multilingual_vectors is not None
         self.multilingual = multilingual if has_vectors else None
-        contents = store.contents
-        self._sentence_rows = contents.sentences[:, 0] if len(contents.sentences) else np.zeros(0, np.int64)
+        self._sentences = _SentenceTable(store.contents.sentences, len(store.passages))
+        self._masks = _FilterMasks(store.passages)
+
+    def reports(self):
+        """The reports held, as the manifest records them."""
+        return self.store.manifest.reports
 
     def ask(self, question: str, *, k: int = DEFAULT_K, filters: Filters = Filters(),
             interpreted: str | None = None) -> Answer:
         query = interpreted or question
-        passages = self.store.passages
-        allowed = np.array([filters.allows(p) for p in passages], dtype=bool)
-        if not question.strip() or not allowed.any():
+        allowed = self._masks.allowed(filters)
+        if not question.strip() or k <= 0 or (allowed is not None and not allowed.any()):
             return Answer(question, False, (), query, filters)
-        signals = self.signals(query)
-        allowed_rows = np.flatnonzero(allowed)
-        lists = {}
-        for name, scores in signals.by_passage.items():
-            order = allowed_rows[np.argsort(-scores[allowed_rows], kind="stable")]
-            lists[name] = ranking.SignalList(order, scores[order])
-        best_sentence = signals.by_passage["sentence"]
-        candidates = ranking.Candidates(lists, {int(r): float(best_sentence[r]) for r in allowed_rows})
-        rq = ranking.RankingQuery(question, query, signals.english, signals.language)
+        language = language_of(query)
+        english = gloss(query) if language == "sq" else query
+        rq = ranking.RankingQuery(question, query, english, language)
+        q = self.embedder.encode([english])[0]
+        candidates, sentence_scores = self._candidates(rq, q, k=k, allowed=allowed)
         ranked = ranking.rank(rq, candidates, self.store.passages, k=k, multilingual=self.multilingual is not None)
-        dense = signals.by_passage["dense"]
-        hits = tuple(self._hit(rank, row, score, dense[row], signals.english, signals.sentence_scores)
+        vectors = self.store.contents.vectors
+        hits = tuple(self._hit(rank, row, score, float(np.dot(vectors[row], q)), english, sentence_scores[row])
                      for rank, (row, score) in enumerate(zip(ranked.rows, ranked.scores), start=1))
-        answered = ranked.answered
-        return Answer(question, answered, hits, query, filters)
+        return Answer(question, ranked.answered, hits, query, filters)
 
-    def signals(self, query: str) -> "Signals":
-        """Every ranking signal for `query`: one score per passage each, and one per sentence.
+    def _candidates(self, rq: ranking.RankingQuery, q: np.ndarray, *, k: int,
+                    allowed: np.ndarray | None) -> tuple[ranking.Candidates, dict[int, np.ndarray]]:
+        """Each signal's top passages among the allowed ones, and the sentence scores of every
+        candidate (for the sentence signal, the verdict and the quote)."""
+        weights = ranking.weights(rq.language, multilingual=self.multilingual is not None)
+        depth = ranking.candidate_depth(k)
+        contents = self.store.contents
+        lists: dict[str, ranking.SignalList] = {}
+        if weights.get("lexical"):
+            lists["lexical"] = ranking.SignalList(*self.store.lexical.top(rq.english, depth, allowed))
+        if self.multilingual is not None and weights.get("multilingual"):
+            qm = self.multilingual.encode_query(rq.text)
+            lists["multilingual"] = ranking.SignalList(*vector_top(contents.multilingual_vectors, qm, depth, allowed))
+        # The English passage vectors rank on their own when weighted, and in any case bring the
+        # sentence signal the passages whose meaning is closest.
+        lists["dense"] = ranking.SignalList(*vector_top(contents.vectors, q, depth, allowed))
+        pool = np.unique(np.concatenate([lst.rows for lst in lists.values()]))
+        best, sentence_scores = self._sentences.best(pool, contents.sentence_vectors, q)
+        from index.store.lexical import top_rows
 
-        The English-only signals read an Albanian question through its English gloss; the
-        multilingual model reads it as written.
+        lists["sentence"] = ranking.SignalList(*top_rows(pool, best, depth))
+        best_sentence = {int(r): float(s) for r, s in zip(pool, best)}
+        return ranking.Candidates(lists, best_sentence), sentence_scores
+
+    def signals(self, query: str) -> Signals:
+        """Every ranking signal for `query` over every passage, and every sentence's score.
+
+        The exhaustive path, for tuning (scripts/tune_fusion.py) and for checking the fast one;
+        `ask` never calls it. The English-only signals read an Albanian question through its
+        English gloss; the multilingual model reads it as written.
         """
         language = language_of(query)
         english = gloss(query) if language == "sq" else query
         q = self.embedder.encode([english])[0]
-        sentence_scores = self._sentence_scores(q)
-        by_passage = {"dense": self._dense_scores(q),
-                      "sentence": self._best_sentence_per_passage(sentence_scores),
+        contents = self.store.contents
+        sentence_scores = np.asarray(contents.sentence_vectors @ q if len(contents.sentence_vectors)
+                                     else np.zeros(0, np.float32))
+        best = np.full(len(self.store.passages), -1.0, dtype=np.float32)
+        if len(sentence_scores):
+            np.maximum.at(best, np.asarray(contents.sentences[:, 0]), sentence_scores)
+        by_passage = {"dense": np.asarray(contents.vectors @ q, dtype=np.float32), "sentence": best,
                       "lexical": self.store.lexical.scores(english)}
         if self.multilingual is not None:
-            by_passage["multilingual"] = self._multilingual_scores(query)
+            by_passage["multilingual"] = np.asarray(
+                contents.multilingual_vectors @ self.multilingual.encode_query(query), dtype=np.float32)
         return Signals(by_passage, sentence_scores, language, english)
-
-    def _dense_scores(self, q: np.ndarray) -> np.ndarray:
-        index = self.store.faiss_index
-        scores, rows = index.search(q.reshape(1, -1).astype(np.float32), index.ntotal)
-        dense = np.full(index.ntotal, -1.0, dtype=np.float32)
-        valid = rows[0] >= 0
-        dense[rows[0][valid]] = scores[0][valid]
-        return dense
-
-    def _multilingual_scores(self, query: str) -> np.ndarray:
-        return self.store.contents.multilingual_vectors @ self.multilingual.encode_query(query)
-
-    def _sentence_scores(self, q: np.ndarray) -> np.ndarray:
-        vectors = self.store.contents.sentence_vectors
-        return vectors @ q if len(vectors) else np.zeros(0, np.float32)
-
-    def _best_sentence_per_passage(self, sentence_scores: np.ndarray) -> np.ndarray:
-        best = np.full(len(self.store.passages), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._sentence_rows, sentence_scores)
-        return best
 
     def _hit(self, rank: int, row: int, score: float, similarity: float, query: str,
              sentence_scores: np.ndarray) -> Hit:
         passage = self.store.passages[row]
-        start, end = best_span(passage.text, self.store.contents.sentences, row, sentence_scores, query)
+        spans = self._sentences.of(row)
+        start, end = best_span(passage.text, spans, row, sentence_scores, query)
         return Hit(rank=rank, score=float(score), passage=passage, quote=passage.text[start:end],
                    quote_start=start, similarity=float(similarity))
 
 
-def _fuse(signals: Sequence[tuple[np.ndarray, float]], allowed: np.ndarray) -> np.ndarray:
-    """Weighted reciprocal-rank fusion over the allowed passages."""
-    fused = np.zeros(len(allowed), dtype=np.float64)
-    for scores, weight in signals:
-        masked = np.where(allowed, scores, -np.inf)
-        ranks = np.empty(len(scores), dtype=np.int64)
-        ranks[np.argsort(-masked, kind="stable")] = np.arange(1, len(scores) + 1)
-        fused += weight / (RRF_K + ranks)
-    return fused
+def vector_top(vectors, q: np.ndarray, depth: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The `depth` rows of `vectors` (unit length) closest to `q` by inner product, among `allowed`:
+    (rows, scores), best first, ties by row. Exact."""
+    from index.store.lexical import top_rows
+
+    n = len(vectors)
+    if allowed is None:
+        rows = np.arange(n)
+        scores = np.asarray(vectors @ q, dtype=np.float32) if n else np.zeros(0, np.float32)
+    else:
+        rows = np.flatnonzero(allowed)
+        if len(rows) < GATHER_BELOW_SHARE * n:
+            scores = np.asarray(vectors[rows] @ q, dtype=np.float32) if len(rows) else np.zeros(0, np.float32)
+        else:
+            scores = np.asarray(vectors @ q, dtype=np.float32)[rows]
+    return top_rows(rows, scores, depth)
+
+
+class _SentenceTable:
+    """Where each passage's sentences are in the sentence arrays (passage-ordered), so that the
+    sentences of a few passages are scored without reading the others."""
+
+    def __init__(self, sentences: np.ndarray, passage_count: int):
+        self._sentences = sentences
+        owners = np.asarray(sentences[:, 0]) if len(sentences) else np.zeros(0, np.int64)
+        if len(owners) and np.any(owners[1:] < owners[:-1]):
+            # Not grouped by passage (never written so, but cheap to survive): index by sorting.
+            self._order = np.argsort(owners, kind="stable")
+            owners = owners[self._order]
+        else:
+            self._order = None
+        self._start = np.searchsorted(owners, np.arange(passage_count + 1), side="left")
+
+    def indices(self, row: int) -> np.ndarray:
+        ids = np.arange(self._start[row], self._start[row + 1])
+        return self._order[ids] if self._order is not None else ids
+
+    def of(self, row: int) -> np.ndarray:
+        """The (passage row, start, end) lines of passage `row`'s sentences, in text order."""
+        return np.asarray(self._sentences[self.indices(row)])
+
+    def best(self, rows: np.ndarray, sentence_vectors, q: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """Each of `rows`' best sentence score (-1 for a passage without sentences) and every
+        sentence score of each, from the sentence vectors of those passages only."""
+        per_row = [self.indices(int(r)) for r in rows]
+        flat = np.concatenate(per_row) if per_row else np.zeros(0, np.int64)
+        scores = np.asarray(sentence_vectors[flat] @ q, dtype=np.float32) if len(flat) else np.zeros(0, np.float32)
+        best = np.full(len(rows), -1.0, dtype=np.float32)
+        out: dict[int, np.ndarray] = {}
+        at = 0
+        for i, (row, ids) in enumerate(zip(rows, per_row)):
+            mine = scores[at:at + len(ids)]
+            at += len(ids)
+            out[int(row)] = mine
+            if len(mine):
+                best[i] = mine.max()
+        return best, out
+
+
+class _FilterMasks:
+    """Filters compiled to boolean masks over the passage rows, once per distinct filter.
+
+    The metadata columns are read from the passages the first time a filter is used."""
+
+    def __init__(self, passages: Sequence[Passage]):
+        self._passages = passages
+        self._columns: dict[str, tuple[np.ndarray, list]] | None = None
+        self._cache: dict[Filters, np.ndarray] = {}
+
+    def allowed(self, filters: Filters) -> np.ndarray | None:
+        """The mask of passages `filters` allows, or None when it allows every passage."""
+        if not filters.active:
+            return None
+        mask = self._cache.get(filters)
+        if mask is None:
+            mask = self._compile(filters)
+            if len(self._cache) >= MASK_CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[filters] = mask
+        return mask
+
+    def _column(self, name: str) -> tuple[np.ndarray, list]:
+        """(code per row, distinct values) of one metadata field."""
+        if self._columns is None:
+            self._columns = {}
+        if name not in self._columns:
+            values = [getattr(p, name) for p in self._passages]
+            distinct = list(dict.fromkeys(values))
+            code = {v: i for i, v in enumerate(distinct)}
+            self._columns[name] = (np.fromiter((code[v] for v in values), np.int32, len(values)), distinct)
+        return self._columns[name]
+
+    def _where(self, name: str, keep) -> np.ndarray:
+        codes, distinct = self._column(name)
+        wanted = np.array([i for i, value in enumerate(distinct) if keep(value)], dtype=np.int32)
+        return np.isin(codes, wanted)
+
+    def _compile(self, filters: Filters) -> np.ndarray:
+        mask = np.ones(len(self._passages), dtype=bool)
+        if filters.reports:
+            mask &= self._where("report", lambda v: v in filters.reports)
+        if filters.year is not None:
+            mask &= self._where("year", lambda v: v == filters.year)
+        if filters.section:
+            section = filters.section.casefold()
+            mask &= self._where("section", lambda v: (v or "").casefold() == section)
+        if filters.organisation:
+            organisation = filters.organisation.casefold()
+            mask &= self._where("organisation", lambda v: organisation in (v or "").casefold())
+        return mask
 
 
 def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.ndarray,
               query: str) -> tuple[int, int]:
     """The shortest span of passage `row` that answers `query`: its best sentence, joined by
     a neighbour that scores almost as well, or the whole list a lead-in line introduces.
+    `sentences` holds (passage row, start, end) lines and `sentence_scores` their scores.
     Returned as (start, end) offsets, so the quote is always an exact slice of the text."""
+    from index.store.lexical import tokenize
+
     mine = np.flatnonzero(sentences[:, 0] == row) if len(sentences) else np.zeros(0, np.int64)
     if len(mine) == 0:
         return 0, len(text)
@@ -197,24 +322,52 @@ def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.nd
 
 
 def _overlap(query_tokens: set[str], text: str, sentence: np.ndarray) -> float:
+    from index.store.lexical import tokenize
+
     words = set(tokenize(text[int(sentence[1]):int(sentence[2])]))
     return len(query_tokens & words) / max(1, len(query_tokens))
 
 
-def open_searcher(index_dir, *, embedder: Embedder | None = None, database_url: str | None = None):
-    """Load the store at `index_dir` and the model it was built with (the packaged one by default).
-    With `database_url`, a searcher on that PostgreSQL database instead (same `ask`, same records)."""
-    from index.embedder import MODEL_NAME, MiniLMEmbedder, load_multilingual
-    from index.store.embedded import load_store
+def _fuse(signals: Sequence[tuple[np.ndarray, float]], allowed: np.ndarray) -> np.ndarray:
+    """Weighted reciprocal-rank fusion of full score arrays over the allowed passages (every
+    passage ranked in every signal). For scripts/tune_fusion.py; `ask` fuses top lists."""
+    fused = np.zeros(len(allowed), dtype=np.float64)
+    for scores, weight in signals:
+        masked = np.where(allowed, scores, -np.inf)
+        ranks = np.empty(len(scores), dtype=np.int64)
+        ranks[np.argsort(-masked, kind="stable")] = np.arange(1, len(scores) + 1)
+        fused += weight / (RRF_K + ranks)
+    return fused
 
-    if database_url:
+
+def open_searcher(index_dir, *, embedder: "Embedder | None" = None, database_url: str | None = None):
+    """A searcher on the store at `index_dir` (or on PostgreSQL when a database URL is given or
+    set in the environment), with the model(s) it was built with.
+
+    The store loads in a thread while the model loads (which takes most of the time), so a
+    cold `python -m index ask` costs little more than loading the model.
+    """
+    from index.store.backend import database_url as configured_url
+
+    url = configured_url(database_url)
+    if url:
         from index.store.postgres.searcher import open_postgres_searcher
-        return open_postgres_searcher(database_url, embedder=embedder)
+
+        return open_postgres_searcher(url, embedder=embedder)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from index.embedder import MODEL_NAME, MiniLMEmbedder, load_multilingual
+    from index.store.embedded import load_store, read_current_manifest
 
     expected = embedder.name if embedder is not None else MODEL_NAME
-    store = load_store(index_dir, model=expected)
-    multilingual = load_multilingual() if store.contents.multilingual_model else None
-    return Searcher(store, embedder if embedder is not None else MiniLMEmbedder(), multilingual)
+    manifest = read_current_manifest(index_dir, model=expected)  # fail fast, before a model loads
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="open-searcher") as pool:
+        store = pool.submit(load_store, index_dir, model=expected)
+        multilingual = pool.submit(load_multilingual) if manifest.multilingual_model else None
+        if embedder is None:
+            embedder = MiniLMEmbedder()
+        loaded = store.result()
+        return Searcher(loaded, embedder, multilingual.result() if multilingual is not None else None)
 
 
 @dataclass(frozen=True)
@@ -227,7 +380,7 @@ class FilterChoices:
     organisations: tuple[str, ...]
 
 
-def filter_choices(store: Store) -> FilterChoices:
+def filter_choices(store: "Store") -> FilterChoices:
     passages = store.passages
     return FilterChoices(
         reports=tuple(r.report for r in store.manifest.reports),

@@ -6,7 +6,7 @@ Layout of a store directory::
     gen-000007-1a2b3c/      one complete, immutable generation
         manifest.json       format, model, dimension, counts, reports, file checksums
         passages.jsonl      passage i on line i
-        vectors.faiss       FAISS row i = passage i (normalised, inner product)
+        vectors.npy         row i = passage i (normalised; inner product = cosine)
         sentences.npy       (passage row, start, end) of every sentence
         sentence_vectors.npy
         multilingual_vectors.npy   (optional) passage vectors of the multilingual model
@@ -21,6 +21,7 @@ repoints CURRENT, so a reader sees the old generation or the new one, never a mi
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -30,12 +31,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-import faiss
 import numpy as np
 
 from index.records import Passage
 
 from index.errors import StoreCorrupt, StoreMismatch, StoreMissing
+from index.store.arrays import VectorSet, load_array, load_faiss_vectors
 from index.store.lexical import TOKENIZER_VERSION, LexicalIndex
 from index.store import disk
 from index.store.verify import MANIFEST_CHECKSUM, MANIFEST_COPY
@@ -44,7 +45,8 @@ FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
-VECTORS = "vectors.faiss"
+VECTORS_NPY = "vectors.npy"
+VECTORS = "vectors.faiss"  # generations written before vectors.npy (read, never written)
 SENTENCES = "sentences.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 MULTILINGUAL_VECTORS = "multilingual_vectors.npy"
@@ -57,6 +59,9 @@ TEMP_PREFIX = ".tmp-"
 # CURRENT can still open it while a writer publishes the next.
 KEEP_GENERATIONS = 2
 LOAD_RETRIES = 3
+# Files up to this size are checksummed at every load (a few milliseconds in all); larger ones
+# only at `verify` and ingest, so that opening a store of a million passages stays instant.
+CHECKSUM_AT_LOAD_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,8 @@ class Manifest:
     multilingual_model: str | None = None
     checksums: dict = field(default_factory=dict)
     created_at: str = ""
+    # Bytes of each file, checked at every load (checksums of large files only at verify).
+    sizes: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -129,7 +136,7 @@ class Store:
     generation: str
     manifest: Manifest
     contents: Contents
-    faiss_index: faiss.Index
+    faiss_index: VectorSet  # the passage vectors and their search (reads like a FAISS index)
     lexical: LexicalIndex
 
     @property
@@ -149,15 +156,21 @@ def current_generation(path: Path) -> str | None:
         raise StoreCorrupt(path, f"{CURRENT} is unreadable ({exc})") from exc
 
 
-def load_store(path: Path | str, *, model: str | None = None) -> Store:
-    """Load the current generation. With `model`, refuse a store built by another model."""
+def load_store(path: Path | str, *, model: str | None = None, verify: bool = False) -> Store:
+    """Load the current generation. With `model`, refuse a store built by another model.
+
+    Loading is cheap whatever the store's size: the arrays are memory-mapped, and only the
+    manifest's counts, the files' sizes and the checksums of small files are checked
+    (`CHECKSUM_AT_LOAD_BYTES`). `verify=True` also checksums every large file, as
+    `python -m index verify` and ingest do.
+    """
     path = Path(path)
     for attempt in range(LOAD_RETRIES):
         generation = current_generation(path)
         if generation is None:
             raise StoreMissing(path)
         try:
-            return _load_generation(path, generation, model=model)
+            return _load_generation(path, generation, model=model, verify=verify)
         except FileNotFoundError:
             # A writer retired this generation between our reading CURRENT and opening it.
             if attempt == LOAD_RETRIES - 1 or current_generation(path) == generation:
@@ -165,24 +178,42 @@ def load_store(path: Path | str, *, model: str | None = None) -> Store:
     raise AssertionError("unreachable")
 
 
-def _load_generation(path: Path, generation: str, *, model: str | None) -> Store:
+def read_current_manifest(path: Path | str, *, model: str | None = None) -> Manifest:
+    """The current generation's manifest alone (a few milliseconds): to fail fast, before a model
+    loads, on a missing or incompatible store."""
+    path = Path(path)
+    for attempt in range(LOAD_RETRIES):
+        generation = current_generation(path)
+        if generation is None:
+            raise StoreMissing(path)
+        try:
+            manifest = _read_manifest(path, path / generation)
+        except FileNotFoundError:
+            if attempt == LOAD_RETRIES - 1 or current_generation(path) == generation:
+                raise StoreCorrupt(path, f"generation {generation} is incomplete") from None
+            continue
+        _check_compatible(path, manifest, model)
+        return manifest
+    raise AssertionError("unreachable")
+
+
+def _load_generation(path: Path, generation: str, *, model: str | None, verify: bool = False) -> Store:
     gen_dir = path / generation
     manifest = _read_manifest(path, gen_dir)
     _check_compatible(path, manifest, model)
-    _verify_checksums(path, gen_dir, manifest)
+    _check_files(path, gen_dir, manifest, verify=verify)
     passages = tuple(Passage.from_json(json.loads(line))
                      for line in (gen_dir / PASSAGES).read_text("utf-8").splitlines() if line)
-    faiss_index = faiss.read_index(str(gen_dir / VECTORS))
-    sentences = np.load(gen_dir / SENTENCES, allow_pickle=False)
-    sentence_vectors = np.load(gen_dir / SENTENCE_VECTORS, allow_pickle=False)
+    vectors = load_array(path, gen_dir / VECTORS_NPY) if (gen_dir / VECTORS_NPY).exists() or \
+        not (gen_dir / VECTORS).exists() else load_faiss_vectors(path, gen_dir / VECTORS)
+    faiss_index = VectorSet(vectors)
+    sentences = load_array(path, gen_dir / SENTENCES)
+    sentence_vectors = load_array(path, gen_dir / SENTENCE_VECTORS)
     lexical = LexicalIndex.load(gen_dir / BM25_DIR)
-    multilingual = np.load(gen_dir / MULTILINGUAL_VECTORS, allow_pickle=False) \
-        if manifest.multilingual_model else None
+    multilingual = load_array(path, gen_dir / MULTILINGUAL_VECTORS) if manifest.multilingual_model else None
     _check_counts(path, manifest, passages, faiss_index, lexical, sentences, sentence_vectors)
     if multilingual is not None and len(multilingual) != len(passages):
         raise StoreCorrupt(path, "multilingual vectors and passages disagree")
-    vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal) if faiss_index.ntotal else \
-        np.zeros((0, manifest.dimension), dtype=np.float32)
     contents = Contents(passages=passages, vectors=vectors, sentences=sentences,
                         sentence_vectors=sentence_vectors, reports=manifest.reports,
                         model=manifest.model, dimension=manifest.dimension,
@@ -211,8 +242,19 @@ def _check_compatible(path: Path, manifest: Manifest, model: str | None) -> None
 
 
 def _verify_checksums(path: Path, gen_dir: Path, manifest: Manifest) -> None:
+    _check_files(path, gen_dir, manifest, verify=True)
+
+
+def _check_files(path: Path, gen_dir: Path, manifest: Manifest, *, verify: bool) -> None:
+    """Every file the manifest lists is there, of its recorded size (when recorded); small files
+    (and with `verify`, all) match their checksums. A size or checksum mismatch is refused."""
     for name, expected in manifest.checksums.items():
-        if _sha256_file(gen_dir / name) != expected:
+        target = gen_dir / name
+        size = target.stat().st_size  # FileNotFoundError: retired under us, or incomplete
+        recorded = manifest.sizes.get(name)
+        if recorded is not None and size != recorded:
+            raise StoreCorrupt(path, f"{gen_dir.name}/{name} has {size} bytes, its manifest says {recorded}")
+        if (verify or size <= CHECKSUM_AT_LOAD_BYTES) and _sha256_file(target) != expected:
             raise StoreCorrupt(path, f"{gen_dir.name}/{name} does not match its checksum")
 
 
@@ -267,10 +309,9 @@ def _undo_publish(path: Path, temp: Path, published: Path) -> None:
 def _write_generation(gen_dir: Path, contents: Contents) -> None:
     lines = "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in contents.passages)
     _write_file(gen_dir / PASSAGES, lines.encode("utf-8"))
-    index = faiss.IndexFlatIP(contents.dimension)
-    if len(contents.vectors):
-        index.add(np.ascontiguousarray(contents.vectors, dtype=np.float32))
-    _write_file(gen_dir / VECTORS, faiss.serialize_index(index).tobytes())
+    # Through _write_file, so that a full disk raises the OSError (ENOSPC) the caller turns into advice.
+    _write_file(gen_dir / VECTORS_NPY, _npy_bytes(np.ascontiguousarray(contents.vectors, dtype=np.float32)
+                                                  .reshape(-1, contents.dimension)))
     _write_npy(gen_dir / SENTENCES, contents.sentences.astype(np.int32))
     _write_npy(gen_dir / SENTENCE_VECTORS, contents.sentence_vectors.astype(np.float32))
     if contents.multilingual_model:
@@ -279,13 +320,13 @@ def _write_generation(gen_dir: Path, contents: Contents) -> None:
     for child in (gen_dir / BM25_DIR).iterdir():
         _fsync_file(child)
     _fsync_dir(gen_dir / BM25_DIR)
-    checksums = {str(f.relative_to(gen_dir)).replace(os.sep, "/"): _sha256_file(f)
-                 for f in sorted(gen_dir.rglob("*")) if f.is_file()}
+    files = {str(f.relative_to(gen_dir)).replace(os.sep, "/"): f for f in sorted(gen_dir.rglob("*")) if f.is_file()}
+    checksums = {name: _sha256_file(f) for name, f in files.items()}
     manifest = Manifest(format_version=FORMAT_VERSION, model=contents.model, dimension=contents.dimension,
                         splitter_version=contents.splitter_version, tokenizer_version=TOKENIZER_VERSION,
                         passage_count=len(contents.passages), sentence_count=len(contents.sentences),
                         reports=contents.reports, multilingual_model=contents.multilingual_model,
-                        checksums=checksums,
+                        checksums=checksums, sizes={name: f.stat().st_size for name, f in files.items()},
                         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     # The manifest is written last: a generation without one was never finished.
     manifest_bytes = json.dumps(manifest.to_json(), indent=1, ensure_ascii=False).encode()
@@ -370,6 +411,12 @@ def _write_npy(target: Path, array: np.ndarray) -> None:
         np.save(handle, array, allow_pickle=False)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
 
 
 def _write_atomic(target: Path, data: bytes) -> None:

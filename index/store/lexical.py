@@ -5,12 +5,15 @@ Folding accents makes "Kukës" and "Kukes" the same word; stemming makes
 
 Albanian passages are tokenised their own way: no English stemming (it would cut
 "komitetit" to nonsense) and no English stopwords, but Albanian function words dropped
-and common Albanian inflections trimmed ("trafikimit", "trafikimi" → "trafikim").
-A query is tokenised both ways, so names and numbers match passages in either language.
+and common Albanian inflections trimmed ("trafikimit", "trafikimi" → "trafikim"); the
+English words of the subject vocabulary (index/language.py) are added ("strehë" →
+"shelter"). A query is tokenised both ways, so names and numbers match passages in
+either language.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Sequence
@@ -20,13 +23,19 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-from index.language import ALBANIAN, ALBANIAN_WORDS, detect_language
+from index.language import ALBANIAN, ALBANIAN_WORDS, detect_language, english_gloss
 from index.text import fold
 
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 BM25_METHOD = "lucene"
 BM25_K1 = 1.2
 BM25_B = 0.75
+# bm25s's saved files (BM25.save), read directly and memory-mapped.
+BM25_PARAMS = "params.index.json"
+BM25_VOCAB = "vocab.index.json"
+BM25_ARRAYS = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
+# Methods whose score is the plain sum of precomputed postings (no non-occurrence term).
+EAGER_METHODS = frozenset({"robertson", "lucene", "atire"})
 TOKEN = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset(STOPWORDS_EN) | {"what", "which", "who", "whom", "how", "why", "when", "where",
                                        "did", "does", "do", "can", "could", "should", "would"}
@@ -44,7 +53,7 @@ MIN_ALBANIAN_STEM = 4
 def tokenize(text: str, language: str = "en") -> list[str]:
     """BM25 tokens of `text` in `language` ("en" stems English; "sq" is the Albanian path)."""
     if language == ALBANIAN:
-        return albanian_tokens(text)
+        return albanian_passage_tokens(text)
     words = [w for w in TOKEN.findall(fold(text)) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     return _STEMMER.stemWords(words)
 
@@ -52,6 +61,14 @@ def tokenize(text: str, language: str = "en") -> list[str]:
 def albanian_tokens(text: str) -> list[str]:
     words = [w for w in TOKEN.findall(fold(text)) if w not in ALBANIAN_STOPWORDS and (len(w) > 1 or w.isdigit())]
     return [_albanian_stem(w) for w in words]
+
+
+def albanian_passage_tokens(text: str) -> list[str]:
+    """An Albanian passage's tokens: its own words, then the English stems of those the
+    vocabulary translates, so English words (a question, an Albanian question's gloss) meet it."""
+    words = [w for w in TOKEN.findall(fold(text)) if w not in ALBANIAN_STOPWORDS and (len(w) > 1 or w.isdigit())]
+    glosses = " ".join(g for g in (english_gloss(w) for w in words) if g)
+    return [_albanian_stem(w) for w in words] + tokenize(glosses)
 
 
 def _albanian_stem(word: str) -> str:
@@ -71,11 +88,17 @@ def query_tokens(query: str) -> list[str]:
 
 
 class LexicalIndex:
-    """A bm25s index whose document i is passage i."""
+    """BM25 whose document i is passage i: bm25s's precomputed score matrix (token → the passages
+    holding it, with their scores), memory-mapped when loaded. A question reads only the
+    postings of its own words, so its cost grows with how common they are, not with the store."""
 
-    def __init__(self, bm25: bm25s.BM25, size: int):
-        self._bm25 = bm25
+    def __init__(self, bm25, size: int, *, vocab: dict | None = None, postings: tuple | None = None):
+        self._bm25 = bm25  # the bm25s object when built here (to save); None when loaded
         self.size = size
+        source = bm25.scores if bm25 is not None else None
+        self.vocab: dict[str, int] = vocab if vocab is not None else bm25.vocab_dict
+        self._data, self._indices, self._indptr = postings if postings is not None else (
+            source["data"], source["indices"], source["indptr"])
 
     @classmethod
     def build(cls, texts: Sequence[str], languages: Sequence[str] | None = None) -> "LexicalIndex":
@@ -92,13 +115,53 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path) -> "LexicalIndex":
-        bm25 = bm25s.BM25.load(str(directory), show_progress=False, allow_pickle=False)
-        return cls(bm25, int(bm25.scores["num_docs"]))
+        """Read bm25s's saved files (JSON + .npy, no pickle) directly, the arrays memory-mapped."""
+        directory = Path(directory)
+        params = json.loads((directory / BM25_PARAMS).read_text("utf-8"))
+        if params.get("method", BM25_METHOD) not in EAGER_METHODS:
+            raise ValueError(f"{directory}: BM25 method {params.get('method')!r} needs bm25s to score")
+        vocab = json.loads((directory / BM25_VOCAB).read_text("utf-8"))
+        postings = tuple(np.load(directory / name, mmap_mode="r", allow_pickle=False) for name in BM25_ARRAYS)
+        return cls(None, int(params["num_docs"]), vocab=vocab, postings=postings)
+
+    def _token_ids(self, query: str) -> list[int]:
+        return [self.vocab[t] for t in query_tokens(query) if t in self.vocab]
+
+    def _postings(self, token_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(passage rows, scores) of every posting of the tokens, in token order."""
+        docs = [self._indices[self._indptr[t]:self._indptr[t + 1]] for t in token_ids]
+        vals = [self._data[self._indptr[t]:self._indptr[t + 1]] for t in token_ids]
+        return (np.concatenate(docs).astype(np.int64, copy=False) if docs else np.zeros(0, np.int64),
+                np.concatenate(vals).astype(np.float32, copy=False) if vals else np.zeros(0, np.float32))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for `query` (zeros when no word is known)."""
-        vocab = self._bm25.vocab_dict
-        tokens = [t for t in query_tokens(query) if t in vocab]
-        if not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        out = np.zeros(self.size, dtype=np.float32)
+        docs, vals = self._postings(self._token_ids(query))
+        np.add.at(out, docs, vals)  # in token order, as bm25s sums them
+        return out
+
+    def top(self, query: str, depth: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The `depth` best passages holding any word of `query` (among `allowed`, a boolean mask):
+        (rows, scores), best first, ties by row. Passages without any word of it are not ranked."""
+        docs, vals = self._postings(self._token_ids(query))
+        if allowed is not None and len(docs):
+            keep = allowed[docs]
+            docs, vals = docs[keep], vals[keep]
+        if not len(docs):
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        rows, inverse = np.unique(docs, return_inverse=True)
+        sums = np.zeros(len(rows), dtype=np.float32)
+        np.add.at(sums, inverse, vals)
+        return top_rows(rows, sums, depth)
+
+
+def top_rows(rows: np.ndarray, scores: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `depth` highest `scores` with their `rows`, best first, ties broken by the lower row."""
+    if len(scores) > depth:
+        # Everything scoring at least the depth-th best, so ties at the cut are settled by row.
+        cut = np.partition(scores, len(scores) - depth)[len(scores) - depth]
+        keep = scores >= cut
+        rows, scores = rows[keep], scores[keep]
+    order = np.lexsort((rows, -scores))[:depth]
+    return rows[order], scores[order]
