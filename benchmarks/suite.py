@@ -92,7 +92,7 @@ def run_all(config: Config) -> Results:
              ("ask_split", lambda: ask_split(store, question_file)),
              ("app", lambda: app(config, store, questions)),
              ("peer", lambda: peer(config, files, question_file)),
-             ("scale", lambda: scale(config, store, questions, work))]
+             ("scale", lambda: scale(config, store, questions, work, results))]
     for name, step in steps:
         config.log(f"[{time.strftime('%H:%M:%S')}] {name}…")
         results.meta.setdefault("load_average_1min_at_step", {})[name] = round(os.getloadavg()[0], 1)
@@ -226,11 +226,12 @@ def peer(config: Config, files: list[Path], question_file: Path) -> dict | str:
 
 # --------------------------------------------------------------------------- scale
 
-def scale(config: Config, reference: Path, questions: list[str], work: Path) -> dict:
+def scale(config: Config, reference: Path, questions: list[str], work: Path, results: Results) -> dict:
+    """Each size in turn; the figures so far are saved after each (a 1M store takes long)."""
     question_file = work / "scale-questions.txt"
     chosen = questions[:SCALE_QUESTIONS]
     question_file.write_text("\n".join(chosen) + "\n", encoding="utf-8")
-    out = {}
+    out = results.data.setdefault("scale", {})
     for size in config.sizes:
         reason = _too_big(size)
         if reason:
@@ -238,7 +239,14 @@ def scale(config: Config, reference: Path, questions: list[str], work: Path) -> 
             config.log(f"  {size:,} passages skipped: {reason}")
             continue
         config.log(f"  {size:,} passages…")
-        out[str(size)] = scale_one(size, reference, chosen, question_file, work)
+        try:
+            out[str(size)] = scale_one(size, reference, chosen, question_file, work)
+        except Exception as exc:  # noqa: BLE001 - the other sizes still run; the command exits 1
+            results.failed[f"scale {size}"] = f"{type(exc).__name__}: {exc}"[-3000:]
+            out[str(size)] = {"skipped": f"failed: {type(exc).__name__}"}
+            config.log(f"  FAILED: {results.failed[f'scale {size}']}")
+        if config.on_step:
+            config.on_step(results)
     return out
 
 
