@@ -33,11 +33,14 @@ def megabytes(size: int) -> str:
 class StoreError(Exception):
     """Base class: the store at `path` cannot be used as it is."""
 
+    detail_names_path = False  # True where the detail already names the folder
+
     def __init__(self, path: Path | str, detail: str, fix: str | None = None):
         self.path = Path(path)
         self.detail = detail
         self.fix = fix or f"re-run `{repair_command(self.path)}` to repair or rebuild it"
-        super().__init__(f"{detail} ({self.path}). Fix: {self.fix}.")
+        where = "" if self.detail_names_path else f" ({self.path})"
+        super().__init__(f"{detail}{where}. Fix: {self.fix}.")
 
     @property
     def sentence(self) -> str:
@@ -72,6 +75,8 @@ class IngestBusy(StoreError):
 class StoreUnwritable(StoreError):
     """A new generation or report copy could not be written: full disk, read-only or missing folder,
     no permission. The old store is untouched and keeps answering."""
+
+    detail_names_path = True
 
     def __init__(self, path: Path | str, detail: str, fix: str, *, needed: int | None = None,
                  free: int | None = None, errno: int | None = None):

@@ -21,20 +21,20 @@ import json
 import os
 import secrets
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
 from index.errors import ReportsLost
 from index.store import disk
-from index.store.verify import (CURRENT, SOURCE_INFO_SUFFIX, SOURCES, TEMP_PREFIX, GenerationCheck, Verification, sha256_file,
-                                verify_store)
+from index.store.verify import (CURRENT, REPAIR_DIR, SOURCE_INFO_SUFFIX, SOURCES, TEMP_PREFIX, Verification,
+                                sha256_file, verify_store)
 
 from ingest.builder import writer_lock
 from ingest.readers import ReadOptions
 
-STASH_PREFIX = ".repair-"
+PLAN = "plan.json"
 RECOVERED_PREFIX = "recovered-"
 
 Log = Callable[[str], object]
@@ -84,60 +84,69 @@ def repair_store(index_dir: Path | str, *, full: bool = False, options: ReadOpti
                  embedder: Embedder | None = None, embedder_factory: Callable[[], Embedder] = MiniLMEmbedder,
                  multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual,
                  log: Log | None = None) -> RepairResult:
-    """Check the store and mend what is wrong. `full` also hashes every report copy (slower)."""
+    """Check the store and mend what is wrong. `full` also hashes every report copy (slower).
+
+    Kill-safe: the plan (which generation to go back to, which reports to re-read) and hard
+    links to the copies it needs are written to `.repair/` before anything is changed, and
+    removed only when the plan is done, so a repair killed half-way is finished by the next run."""
     index_dir = Path(index_dir)
     result = RepairResult(index_dir)
-    if not index_dir.is_dir() or verify_store(index_dir, hash_sources=full).ok:
+    stash = index_dir / REPAIR_DIR
+    if not index_dir.is_dir() or (not (stash / PLAN).exists() and verify_store(index_dir, hash_sources=full).ok):
         return result
     say = (lambda text: log(text + "\n")) if log else (lambda _text: None)
-    stash = index_dir / f"{STASH_PREFIX}{secrets.token_hex(4)}"
-    try:
-        with writer_lock(index_dir, on_wait=lambda: say("another ingest is running; waiting…")):
-            for old in index_dir.glob(f"{STASH_PREFIX}*"):
-                disk.remove_quietly(old)
+    with writer_lock(index_dir, on_wait=lambda: say("another ingest is running; waiting…")):
+        plan = _read_plan(stash)
+        if plan is None:
+            disk.remove_quietly(stash)  # left by a repair killed before it had decided anything
             found = verify_store(index_dir, hash_sources=full)  # again: the store may have changed meanwhile
-            restores, removals = _mend(index_dir, found, stash, result)
-        for line in result.actions:
-            say(f"repair: {line}")
-        _rebuild(index_dir, stash, restores, removals, result, options=options, embedder=embedder,
-                 embedder_factory=embedder_factory, multilingual_factory=multilingual_factory, say=say)
-    finally:
-        disk.remove_quietly(stash)
+            plan = _mend(index_dir, found, stash, result)
+        else:
+            result.actions.append("finishing a repair that was interrupted")
+            _carry_out(index_dir, plan, result)
+    restores = [r if isinstance(r, Restore) else Restore(**r) for r in plan["restores"]]
+    _rebuild(index_dir, stash, restores, plan["removals"], result, options=options, embedder=embedder,
+             embedder_factory=embedder_factory, multilingual_factory=multilingual_factory, say=say)
+    disk.remove_quietly(stash)
     return result
 
 
 # ------------------------------------------------------------------------ under the writer lock
 
-def _mend(index_dir: Path, found: Verification, stash: Path,
-          result: RepairResult) -> tuple[list[Restore], list[str]]:
-    """Fix what can be fixed by removing and re-pointing; return what must be re-read or removed."""
+def _mend(index_dir: Path, found: Verification, stash: Path, result: RepairResult) -> dict:
+    """Decide, write the plan, then remove and re-point; the plan says what must be re-read or removed."""
     bad_copies = {s.sha256 for s in found.bad_sources()}
     sound_copies = _stash_sound_copies(index_dir, stash, bad_copies)
     for check in found.bad_sources():
         disk.remove_quietly(index_dir / SOURCES / check.sha256)
         result.actions.append(f"removed {check.problem.line()}")
+    damaged = [g.name for g in found.generations if not g.ok]
     if found.current_ok:
-        for gen in found.generations:
-            if not gen.ok:
-                _remove_generation(index_dir, gen, result)
+        plan = {"good": found.current, "damaged": damaged, "restores": [], "removals": []}
         result.copies_lost += sorted({r for s in found.bad_sources() for r in s.reports})
-        return [], []
-
-    good = next((g for g in found.generations if g.ok), None)
-    wanted = _wanted_reports(found)
-    if good is not None:
-        _point_current_at(index_dir, good.name)
-        was = found.current_problem.line() if found.current_problem else f"{found.current} is damaged"
-        result.actions.append(f"{was}; went back to {good.name} (written {good.created_at or 'earlier'})")
     else:
-        disk.remove_quietly(index_dir / CURRENT)
-        result.actions.append("no sound generation is left; rebuilding from the kept report copies")
+        plan = _plan_going_back(index_dir, found, sound_copies, result)
+    _write_plan(stash, plan)
+    if not found.current_ok:
+        good = next((g for g in found.generations if g.name == plan["good"]), None)
+        was = found.current_problem.line() if found.current_problem else f"{found.current} is damaged"
+        result.actions.append(f"{was}; went back to {good.name} (written {good.created_at or 'earlier'})" if good
+                              else "no sound generation is left; rebuilding from the kept report copies")
     for gen in found.generations:
         if not gen.ok:
-            _remove_generation(index_dir, gen, result)
+            first = gen.problems[0].line() if gen.problems else "damaged"
+            more = f" and {len(gen.problems) - 1} more" if len(gen.problems) > 1 else ""
+            result.actions.append(f"removed damaged generation {gen.name} ({first}{more})")
+    _carry_out(index_dir, plan, result)
+    return plan
 
+
+def _plan_going_back(index_dir: Path, found: Verification, sound_copies: set[str], result: RepairResult) -> dict:
+    """The newest sound generation, and what to re-read or take out to match the damaged one."""
+    good = next((g for g in found.generations if g.ok), None)
+    wanted = _wanted_reports(found)
     have = {(r.get("report"), r.get("sha256")) for r in (good.reports if good else ())}
-    restores, lost = [], []
+    restores, lost, removals = [], [], []
     if wanted is not None:
         for entry in wanted:
             if (entry.get("report"), entry.get("sha256")) in have:
@@ -150,7 +159,7 @@ def _mend(index_dir: Path, found: Verification, stash: Path,
         removals = sorted(str(r.get("report")) for r in (good.reports if good else ()) if r.get("report") not in names)
     else:
         # Which reports the damaged generation held is unknown: every sound copy no sound
-        # generation holds comes back under a name made from its hash.
+        # generation holds comes back, under the name kept beside it or one made from its hash.
         held = {sha for _, sha in have}
         restores = [_restore_from_copy(index_dir, sha) for sha in sorted(sound_copies - held)]
         nameless = [r.report for r in restores if r.report.startswith(RECOVERED_PREFIX)]
@@ -159,9 +168,48 @@ def _mend(index_dir: Path, found: Verification, stash: Path,
                                   f"cop{'y comes' if len(nameless) == 1 else 'ies come'} back as "
                                   f"{', '.join(nameless)} (remove and add them again under their own names "
                                   f"if you like)")
-        removals = []
     result.lost += lost
-    return restores, removals
+    return {"good": good.name if good else None, "damaged": [g.name for g in found.generations if not g.ok],
+            "restores": [asdict(r) for r in restores], "removals": removals}
+
+
+def _carry_out(index_dir: Path, plan: dict, result: RepairResult) -> None:
+    """Re-point CURRENT and remove the damaged generations. Safe to run again after a kill."""
+    try:
+        current = json.loads((index_dir / CURRENT).read_text("utf-8"))["generation"]
+    except FileNotFoundError:
+        current = None
+    except (ValueError, KeyError, TypeError):
+        current = "unreadable"
+    if current != plan["good"] and (current is None or current == "unreadable" or current in plan["damaged"]
+                                    or not (index_dir / current).is_dir()):
+        if plan["good"] is not None and (index_dir / plan["good"]).is_dir():
+            _point_current_at(index_dir, plan["good"])
+        else:
+            disk.remove_quietly(index_dir / CURRENT)
+    for name in plan["damaged"]:
+        if name != plan["good"]:
+            disk.remove_quietly(index_dir / name)
+
+
+def _write_plan(stash: Path, plan: dict) -> None:
+    stash.mkdir(exist_ok=True)
+    temp = stash / f"{TEMP_PREFIX}{PLAN}"
+    with disk.writing(stash.parent, cleanup=lambda: disk.remove_quietly(temp)):
+        with open(temp, "wb") as handle:
+            handle.write(json.dumps(plan, ensure_ascii=False).encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, stash / PLAN)
+
+
+def _read_plan(stash: Path) -> dict | None:
+    try:
+        plan = json.loads((stash / PLAN).read_text("utf-8"))
+        plan["restores"] = [Restore(**r) for r in plan["restores"]]
+        return plan
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _wanted_reports(found: Verification) -> tuple[dict, ...] | None:
@@ -201,13 +249,6 @@ def _stash_sound_copies(index_dir: Path, stash: Path, bad: set[str]) -> set[str]
             shutil.copyfile(source, stash / source.name)
         kept.add(source.name)
     return kept
-
-
-def _remove_generation(index_dir: Path, gen: GenerationCheck, result: RepairResult) -> None:
-    disk.remove_quietly(index_dir / gen.name)
-    first = gen.problems[0].line() if gen.problems else "damaged"
-    more = f" and {len(gen.problems) - 1} more" if len(gen.problems) > 1 else ""
-    result.actions.append(f"removed damaged generation {gen.name} ({first}{more})")
 
 
 def _point_current_at(index_dir: Path, generation: str) -> None:

@@ -214,6 +214,35 @@ def test_repair_prints_the_lost_report_and_its_command(store: Path, tiny_report:
     assert "tiny-2009.txt" in held(store)[0] and verify_store(store).ok
 
 
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no cleanup."""
+
+
+@pytest.mark.parametrize("moment", ["before-going-back", "before-re-reading", "while-re-reading"])
+def test_a_repair_killed_half_way_is_finished_by_the_next_run(store: Path, monkeypatch, moment: str):
+    import ingest.repair as repair
+
+    before = held(store)
+    shutil.rmtree(store / current_generation(store))
+    target = {"before-going-back": "_carry_out", "before-re-reading": "_rebuild",
+              "while-re-reading": "_restore_done"}[moment]
+    if target == "_restore_done":
+        real_execute = IngestRun.execute
+        monkeypatch.setattr(IngestRun, "execute", lambda self, *a, **k: (real_execute(self, *a, **k), _kill())[0])
+    else:
+        monkeypatch.setattr(repair, target, lambda *a, **k: _kill())
+    with pytest.raises(Killed):
+        ingest_cli.main(["--repair", "--index-dir", str(store)])
+    monkeypatch.undo()
+    assert (store / ".repair" / "plan.json").exists()
+    assert ingest_cli.main(["--repair", "--index-dir", str(store)]) == 0
+    assert held(store) == before and verify_store(store).ok and not (store / ".repair").exists()
+
+
+def _kill():
+    raise Killed()
+
+
 def test_damaged_old_generation_is_removed_and_the_store_keeps_answering(store: Path):
     before = held(store)
     old = sorted(p for p in store.iterdir() if p.name.startswith("gen-"))[0]
@@ -297,8 +326,9 @@ def test_enospc_at_each_write_of_a_publish(tmp_path: Path, tiny_report: Path, mo
             ingest_files(index_dir, [tiny_report])
         monkeypatch.undo()
         message = str(info.value)
-        assert f"there is not enough space to write the index in {index_dir.absolute()}: it needs about" in message
-        assert " MB is free" in message and "Fix: free " in message, message
+        assert f"there is not enough space to write the index in {index_dir.absolute()}: the disk filled up " \
+               f"while writing (it needs about " in message
+        assert " MB is free now that the unfinished write is removed" in message and "Fix: free at least" in message
         assert_untouched(index_dir, generation, before)
         # The fix: free space (the injection stops), then run the same ingest again.
         assert ingest_files(index_dir, [tiny_report]).ok, f"write {fail_at}"
@@ -340,7 +370,7 @@ def test_check_before_writing_refuses_what_cannot_fit(tmp_path: Path, tiny_repor
     assert ingest_files(index_dir, [CORPUS_FILE]).ok
     generation, before = current_generation(index_dir), held(index_dir)
     monkeypatch.setattr(disk, "free_bytes", lambda _folder: 200_000)
-    with pytest.raises(StoreUnwritable, match=r"it needs about \d+\.\d MB and only 0\.2 MB is free"):
+    with pytest.raises(StoreUnwritable, match=r"it needs about \d+\.\d MB \(with 1\.0 MB kept spare\) and only 0\.2 MB is free"):
         ingest_files(index_dir, [tiny_report])
     monkeypatch.undo()
     assert_untouched(index_dir, generation, before)

@@ -59,19 +59,25 @@ def ensure_space(folder: Path, needed: int) -> None:
     """Refuse before writing anything when `needed` bytes (plus a reserve) will not fit."""
     free = free_bytes(folder)
     if free is not None and free < needed + RESERVE_BYTES:
-        raise no_space(folder, needed, free)
+        raise no_space(folder, needed, free, checked_before=True)
 
 
-def no_space(folder: Path, needed: int | None, free: int | None, code: int = errno.ENOSPC) -> StoreUnwritable:
+def no_space(folder: Path, needed: int | None, free: int | None, code: int = errno.ENOSPC, *,
+             checked_before: bool = False) -> StoreUnwritable:
     folder = Path(folder).absolute()
-    need = f"about {megabytes(needed)}" if needed else "more space"
-    have = f"only {megabytes(free)} is free" if free is not None else "the disk is full"
-    more = f"at least {megabytes(max(needed - (free or 0), 0) + RESERVE_BYTES)}" if needed else "some space"
+    have = f"{megabytes(free)} is free" if free is not None else "the disk is full"
+    if checked_before:
+        why = f"it needs about {megabytes(needed + RESERVE_BYTES)} (with {megabytes(RESERVE_BYTES)} kept spare) " \
+              f"and only {have}"
+    else:
+        need = f"about {megabytes(needed)}" if needed else "more space"
+        why = f"the disk filled up while writing (it needs {need}; {have} now that the unfinished write is removed)"
+    more = max((needed or 0) + RESERVE_BYTES - (free or 0), RESERVE_BYTES)
     return StoreUnwritable(
-        folder, f"there is not enough space to write the index in {folder}: it needs {need} and {have}; "
+        folder, f"there is not enough space to write the index in {folder}: {why}; "
                 f"nothing was changed and the index as it was still answers",
-        fix=f"free {more} on that disk (or choose a folder on another disk with --index-dir), then {RETRY_HINT}",
-        needed=needed, free=free, errno=code)
+        fix=f"free at least {megabytes(more)} on that disk (or choose a folder on another disk with --index-dir), "
+            f"then {RETRY_HINT}", needed=needed, free=free, errno=code)
 
 
 def translate(exc: OSError, folder: Path, needed: int | None = None) -> StoreUnwritable:

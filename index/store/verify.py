@@ -33,6 +33,7 @@ SOURCES = "sources"
 SOURCE_INFO_SUFFIX = ".json"  # sources/<sha256>.json: the report's name, title and year
 GENERATION = re.compile(r"^gen-(\d+)-[0-9a-f]+$")
 TEMP_PREFIX = ".tmp-"
+REPAIR_DIR = ".repair"  # ingest/repair.py's plan and report copies while it works
 CHUNK = 1 << 20
 
 
@@ -310,6 +311,8 @@ def _notes(path: Path, sources: tuple[SourceCheck, ...]) -> tuple[str, ...]:
         return ()
     notes = [f"{p.name} is left over from an unfinished ingest (the next ingest removes it)"
              for p in sorted(path.iterdir()) if p.name.startswith(TEMP_PREFIX)]
+    if (path / REPAIR_DIR).exists():
+        notes.append(f"{REPAIR_DIR}/ holds an interrupted repair (the next ingest finishes it)")
     known = {s.sha256 for s in sources}
     folder = path / SOURCES
     if folder.is_dir():
