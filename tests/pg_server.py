@@ -12,8 +12,9 @@ user; the server listens on no TCP port.
     server.stop()
 
 Run alone (`python tests/pg_server.py DIR`) it starts a server and prints its URL, for trying
-the backend by hand; Ctrl-C stops it. `python tests/pg_server.py publish URL STORE [PAUSE_S]` is
-the writer child of the kill and lock tests.
+the backend by hand; Ctrl-C stops it. `python tests/pg_server.py publish URL STORE [PAUSE_S]`
+and `python tests/pg_server.py ingest URL PAUSE_S FILE...` are the writer children of the kill,
+lock and replica tests.
 """
 
 from __future__ import annotations
@@ -177,12 +178,10 @@ class PgServer:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def publish_child(url: str, store: Path, pause_s: float) -> int:
-    """Copy an embedded store into `url`, pausing `pause_s` inside each report's transaction
-    (after the old rows are deleted, before the new ones are written) and saying so, so a test
-    can kill the writer mid-report or try a second writer while this one holds the lock."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from index.store.postgres.export import export_to_postgres
+def _pause_inside_transactions(pause_s: float) -> None:
+    """Make every report's publish pause `pause_s` inside its transaction (after the old rows are
+    deleted, before the new ones are written), saying so, so that a test can kill the writer
+    mid-report or try a second writer while this one holds the lock."""
     from index.store.postgres.writer import PostgresWriter
 
     real_insert = PostgresWriter._insert_rows
@@ -193,14 +192,38 @@ def publish_child(url: str, store: Path, pause_s: float) -> int:
         real_insert(self, part)
 
     PostgresWriter._insert_rows = paused_insert
+
+
+def publish_child(url: str, store: Path, pause_s: float) -> int:
+    """export-to-postgres of an embedded store, pausing inside each report's transaction."""
+    from index.store.postgres.export import export_to_postgres
+
+    _pause_inside_transactions(pause_s)
     outcomes = export_to_postgres(store, url, log=lambda text: print(text, end="", flush=True))
     print(f"DONE {len(outcomes)}", flush=True)
     return 0
 
 
+def ingest_child(url: str, pause_s: float, files: list[str]) -> int:
+    """`python -m ingest --database-url` (hashing embedder), pausing inside each report's transaction."""
+    from index.embedder import HashingEmbedder
+    from ingest.postgres_run import PostgresIngestRun
+
+    _pause_inside_transactions(pause_s)
+    run = PostgresIngestRun(url, embedder_factory=HashingEmbedder, multilingual_factory=lambda: None,
+                            log=lambda text: print(text, end="", flush=True))
+    summary = run.execute([Path(f) for f in files])
+    print(summary.render(), flush=True)
+    print("DONE", flush=True)
+    return 0 if summary.ok else 1
+
+
 def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     if argv[:1] == ["publish"]:
         return publish_child(argv[1], Path(argv[2]), float(argv[3]) if len(argv) > 3 else 0.0)
+    if argv[:1] == ["ingest"]:
+        return ingest_child(argv[1], float(argv[2]), argv[3:])
     root = Path(argv[0]) if argv else Path("/tmp/caaht-pg-manual")
     if root.exists():
         shutil.rmtree(root)

@@ -150,12 +150,14 @@ def test_ask_json_contract_against_postgres(pg_server, real_store: Path):
         [(a["answered"], a["hits"][0]["id"], a["hits"][0]["quote"]) for a in reference]
 
 
-def test_stats_and_environment_variable_select_postgres(db_url: str, hashing_corpus: Path):
-    export = run_index("export-to-postgres", "--index-dir", str(hashing_corpus), "--database-url", db_url)
+def test_export_command_and_environment_variable_select_postgres(db_url: str, hashing_corpus: Path):
+    env = {**os.environ, "CAAHT_DATABASE_URL": db_url}
+    export = subprocess.run([sys.executable, "-m", "index", "export-to-postgres", "--index-dir", str(hashing_corpus)],
+                            cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
     assert export.returncode == 0, export.stderr
     assert "1 copied" in export.stdout
     env_run = subprocess.run([sys.executable, "-m", "index", "stats", "--json"], cwd=ROOT, capture_output=True,
-                             text=True, env={**os.environ, "CAAHT_DATABASE_URL": db_url}, timeout=120)
+                             text=True, env=env, timeout=120)
     assert json.loads(env_run.stdout) == {"passages": 70, "reports": [
         {"report": "caaht-2006-kukes-extract.txt", "passages": 70}]}
 
@@ -181,41 +183,47 @@ def test_same_ranking_as_the_embedded_store(db_url: str, hashing_corpus: Path):
             (want.answered, want.hits[0].passage, want.hits[0].quote), question
 
 
-def test_selective_filter_still_returns_k_rows(db_url: str):
-    """An organisation filter (a substring: no index narrows it) leaves the planner on the HNSW
-    index; with iterative scans on, the scan goes on until k allowed rows are found."""
+@pytest.fixture(scope="module")
+def filter_db(pg_server) -> str:
+    """3,000 passages of one organisation and 4 of another (hashing vectors)."""
+    url = new_database(pg_server)
     rng = np.random.default_rng(7)
     words = [f"w{i}" for i in range(400)]
-    big = [" ".join(rng.choice(words, 12)) + " shelter" for _ in range(3000)]
-    small = [f"Tiny shelter note {i} about reintegration" for i in range(4)]
-    with postgres_writer(db_url) as writer:
-        writer.publish_report(report_contents("big", big, "Big Network"))
-        writer.publish_report(report_contents("small", small, "Tiny Shelter Association"))
-    searcher = PostgresSearcher(db_url, HashingEmbedder())
+    with postgres_writer(url) as writer, writer.bulk():
+        writer.publish_report(report_contents("big", [" ".join(rng.choice(words, 12)) + " shelter"
+                                                      for _ in range(3000)], "Big Network"))
+        writer.publish_report(report_contents("small", [f"Tiny shelter note {i} about reintegration"
+                                                        for i in range(4)], "Tiny Shelter Association"))
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    return url
+
+
+def test_selective_filter_still_returns_k_rows(filter_db: str):
+    """An organisation filter (a substring: no index narrows it) leaves the planner on the HNSW
+    index; with iterative scans on, the scan goes on until k allowed rows are found."""
+    searcher = PostgresSearcher(filter_db, HashingEmbedder())
     filters = Filters(organisation="tiny shelter")
     answer = searcher.ask("shelter capacity", k=3, filters=filters)
     assert [h.passage.organisation for h in answer.hits] == ["Tiny Shelter Association"] * 3
     everything = searcher.ask("shelter capacity", k=10, filters=filters)
     assert sorted(h.passage.id for h in everything.hits) == [f"small:p1:{i}" for i in range(4)]
-    assert searcher.ask("shelter", k=3, filters=Filters(reports=("big",), year=2020)).hits[2].passage.report == "big"
+    assert [h.passage.report for h in searcher.ask("shelter", k=3, filters=Filters(reports=("big",))).hits] == \
+        ["big"] * 3
     assert searcher.ask("shelter", k=3, filters=Filters(year=1999)).hits == ()
 
 
-def test_filtered_dense_scan_uses_hnsw_with_iterative_scan(db_url: str):
+def test_filtered_dense_scan_uses_hnsw_with_iterative_scan(filter_db: str):
     """The plan behind the previous test: the HNSW index, filtered, which without iterative scans
     would stop at ef_search candidates and return fewer than k rows."""
-    rng = np.random.default_rng(3)
-    words = [f"w{i}" for i in range(400)]
-    with postgres_writer(db_url) as writer:
-        writer.publish_report(report_contents("big", [" ".join(rng.choice(words, 12)) for _ in range(3000)], "Big"))
-        writer.publish_report(report_contents("small", [f"note {i}" for i in range(4)], "Tiny"))
     q = "[" + ",".join(["0.0625"] * HashingEmbedder.dimension) + "]"
     query = (f"SELECT id FROM {SCHEMA}.passages p WHERE strpos(lower(organisation), 'tiny') > 0 "
              f"ORDER BY embedding <#> '{q}'::vector LIMIT 3")
     import psycopg
 
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute("ANALYZE")
+    with psycopg.connect(filter_db, autocommit=True) as conn:
         conn.execute("SET hnsw.ef_search = 40")
         plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + query))
         assert "passages_embedding" in plan, plan
@@ -254,19 +262,17 @@ def test_remove_report(db_url: str, hashing_corpus: Path):
         [(0, 0)]
 
 
-def test_kill_mid_ingest_leaves_the_database_as_it_was(db_url: str, hashing_corpus: Path, tmp_path: Path):
-    """A writer killed inside a report's transaction (old rows already deleted, new ones not yet
-    written): readers saw the old report throughout, and after the kill the database is exactly
-    as before, its lock free for the next writer."""
-    export_to_postgres(hashing_corpus, db_url)
+def test_kill_mid_ingest_leaves_the_database_as_it_was(db_url: str, tmp_path: Path):
+    """`python -m ingest --database-url` killed inside a report's transaction (the old version's
+    rows already deleted, the new ones not yet written): readers saw the old report throughout,
+    and after the kill the database is exactly as before, its lock free for the next writer."""
+    assert ingest_postgres(db_url, [CORPUS_FILE]).ok
     before = snapshot(db_url)
-    changed = tmp_path / "caaht-2006-kukes-extract.txt"
+    changed = tmp_path / CORPUS_FILE.name
     changed.write_text(CORPUS_FILE.read_text("utf-8").replace("Kukes", "Kukës"), "utf-8")
-    other = tmp_path / "store"
-    assert ingest_files(other, [changed]).ok
-    child = start_child("publish", db_url, str(other), "60")
+    child = start_child("ingest", db_url, "60", str(changed))
     try:
-        wait_for_line(child, "WRITING caaht-2006-kukes-extract.txt")
+        wait_for_line(child, f"WRITING {CORPUS_FILE.name}")
         searcher = PostgresSearcher(db_url, HashingEmbedder())
         assert searcher.ask("How many flyers were distributed?", k=1).hits[0].passage.id == \
             "caaht-2006-kukes-extract.txt:p23:6"
@@ -280,9 +286,35 @@ def test_kill_mid_ingest_leaves_the_database_as_it_was(db_url: str, hashing_corp
         if child.poll() is None:
             child.kill()
     assert snapshot(db_url) == before
-    with postgres_writer(db_url, wait_s=10) as writer:  # the server released the dead writer's lock
-        assert writer.status("caaht-2006-kukes-extract.txt", load_store(other).manifest.reports[0].sha256) == \
-            "changed"
+    summary = ingest_postgres(db_url, [changed])  # the server released the dead writer's lock
+    assert [o.outcome for o in summary.outcomes] == ["ok"] and "replaced" in summary.outcomes[0].detail
+    assert snapshot(db_url)[0][1] != before[0][1]
+
+
+def test_ingest_into_postgres_adds_skips_replaces_and_removes(db_url: str, tmp_path: Path, tiny_report: Path):
+    first = ingest_postgres(db_url, [CORPUS_FILE, tiny_report])
+    assert [o.outcome for o in first.outcomes] == ["ok", "ok"] and (first.passages, first.reports) == (76, 2)
+    again = ingest_postgres(db_url, [CORPUS_FILE])
+    assert [o.detail for o in again.outcomes] == ["already indexed, nothing added"]
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes(CORPUS_FILE.read_bytes())
+    assert ingest_postgres(db_url, [copy]).outcomes[0].detail == \
+        "same content as 'caaht-2006-kukes-extract.txt', nothing added"
+    tiny_report.write_text(tiny_report.read_text("utf-8").replace("42 women", "43 women"), "utf-8")
+    replaced = ingest_postgres(db_url, [tiny_report])
+    assert "replaced the earlier version" in replaced.outcomes[0].detail
+    texts = [r[0] for r in sql(db_url, f"SELECT text FROM {SCHEMA}.passages WHERE report = 'tiny-2009.txt'")]
+    assert any("43 women" in t for t in texts) and not any("42 women" in t for t in texts)
+    removed = ingest_postgres(db_url, [], remove=["tiny-2009.txt"])
+    assert [o.outcome for o in removed.outcomes] == ["removed"] and removed.reports == 1
+    assert sql(db_url, f"SELECT count(*) FROM {SCHEMA}.sources") == [(1,)]
+
+
+def ingest_postgres(url: str, files, **kwargs):
+    from ingest.postgres_run import PostgresIngestRun
+
+    run = PostgresIngestRun(url, embedder_factory=HashingEmbedder, multilingual_factory=lambda: None)
+    return run.execute([Path(f) for f in files], **kwargs)
 
 
 def test_second_writer_waits_for_the_first(db_url: str, hashing_corpus: Path):

@@ -65,6 +65,7 @@ def create_statements(layout: Layout) -> list[str]:
             report text PRIMARY KEY, title text NOT NULL, year integer, sha256 text NOT NULL,
             kind text NOT NULL, pages integer NOT NULL, passages integer NOT NULL,
             ingested_at text NOT NULL, source_file text NOT NULL,
+            record jsonb NOT NULL,
             added bigserial)""",
         f"CREATE TABLE {SCHEMA}.sources (sha256 text PRIMARY KEY, data bytea NOT NULL)",
         f"""CREATE TABLE {SCHEMA}.passages (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from contextlib import contextmanager
+from dataclasses import asdict, fields
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -116,6 +117,14 @@ class PostgresWriter:
                 return "unchanged" if info.sha256 == sha256 else "changed"
         return "new"
 
+    def same_content(self, sha256: str, report: str) -> str | None:
+        """Another report already holding these bytes, if any."""
+        return next((r.report for r in self.reports() if r.sha256 == sha256 and r.report != report), None)
+
+    def report_contents(self, report: str) -> Contents:
+        """One report's rows read back, as `publish_report` takes them (for the multilingual pass)."""
+        return read_report_contents(self.conn, report)
+
     def read_source(self, source_file: str) -> bytes | None:
         """A kept report file, by the `source_file` its ReportInfo records."""
         sha = source_file.removeprefix(SOURCE_PREFIX)
@@ -128,8 +137,11 @@ class PostgresWriter:
 
     # ------------------------------------------------------------ writing
 
-    def save_source(self, sha256: str, data: bytes) -> str:
-        """Keep a report file; it is stored with its report, in the same transaction."""
+    def save_source(self, sha256: str, data: bytes, *, about: dict | None = None,
+                    check_existing: bool = False) -> str:
+        """Keep a report file; it is stored with its report, in the same transaction.
+        (`about` and `check_existing` serve the embedded store's file copies; the database
+        keeps the report's title and year in its row.)"""
         self._pending_sources[sha256] = data
         return f"{SOURCE_PREFIX}{sha256}"
 
@@ -192,12 +204,14 @@ class PostgresWriter:
             self._refresh_stats()
 
     def _insert_reports(self, reports: Sequence[ReportInfo]) -> None:
+        from psycopg.types.json import Jsonb
+
         for info in reports:
             self.conn.execute(
                 f"INSERT INTO {SCHEMA}.reports (report, title, year, sha256, kind, pages, passages, ingested_at, "
-                f"source_file) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                f"source_file, record) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (info.report, info.title, info.year, info.sha256, info.kind, info.pages, info.passages,
-                 info.ingested_at, info.source_file))
+                 info.ingested_at, info.source_file, Jsonb(asdict(info))))
             sha = info.source_file.removeprefix(SOURCE_PREFIX)
             if sha in self._pending_sources:
                 self.conn.execute(f"INSERT INTO {SCHEMA}.sources (sha256, data) VALUES (%s, %s) "
@@ -253,9 +267,10 @@ def _ordinals(passages: Sequence[Passage]) -> list[int]:
 
 
 def read_reports(conn) -> tuple[ReportInfo, ...]:
-    rows = conn.execute(f"SELECT report, title, year, sha256, kind, pages, passages, ingested_at, source_file "
-                        f"FROM {SCHEMA}.reports ORDER BY added").fetchall()
-    return tuple(ReportInfo(*row) for row in rows)
+    """The reports, in the order they were added, with every ReportInfo field (kept as jsonb)."""
+    rows = conn.execute(f"SELECT record FROM {SCHEMA}.reports ORDER BY added").fetchall()
+    names = {f.name for f in fields(ReportInfo)}
+    return tuple(ReportInfo(**{k: v for k, v in row[0].items() if k in names}) for row in rows)
 
 
 @contextmanager
@@ -284,3 +299,31 @@ def postgres_writer(url: str, *, wait_s: float = DEFAULT_LOCK_WAIT_S,
         yield writer
     finally:
         conn.close()  # ends the session: the advisory lock goes with it
+
+
+def _parse_vectors(texts: list[str], dimension: int) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, dimension), np.float32)
+    return np.vstack([np.array(t[1:-1].split(","), dtype=np.float32) for t in texts])
+
+
+def read_report_contents(conn, report: str) -> Contents:
+    """One report's passages, sentences and vectors, as a Contents (rows in passage order)."""
+    layout = read_layout(conn)
+    info = next(r for r in read_reports(conn) if r.report == report)
+    multilingual = ", multilingual::text" if layout.multilingual_model else ""
+    rows = conn.execute(f"SELECT row_id, record, embedding::text{multilingual} FROM {SCHEMA}.passages "
+                        f"WHERE report = %s ORDER BY ord", (report,)).fetchall()
+    position = {row[0]: i for i, row in enumerate(rows)}
+    sentences = conn.execute(f"SELECT s.passage, s.start, s.stop, s.embedding::text FROM {SCHEMA}.sentences s "
+                             f"JOIN {SCHEMA}.passages p ON p.row_id = s.passage WHERE p.report = %s "
+                             f"ORDER BY p.ord, s.start", (report,)).fetchall()
+    return Contents(
+        passages=tuple(Passage.from_json(row[1]) for row in rows),
+        vectors=_parse_vectors([row[2] for row in rows], layout.dimension),
+        sentences=np.array([[position[s[0]], s[1], s[2]] for s in sentences], np.int32).reshape(-1, 3),
+        sentence_vectors=_parse_vectors([s[3] for s in sentences], layout.dimension),
+        reports=(info,), model=layout.model, dimension=layout.dimension, splitter_version=layout.splitter_version,
+        multilingual_model=layout.multilingual_model,
+        multilingual_vectors=_parse_vectors([row[3] for row in rows], layout.multilingual_dimension)
+        if layout.multilingual_model else None)
