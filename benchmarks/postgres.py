@@ -203,10 +203,10 @@ def render(results: dict) -> str:
 
 
 def default_reference(work: Path) -> Path:
-    """An embedded store of corpus/ (its layout is what the synthetic stores copy)."""
+    """An embedded store of corpus/ (its layout is what the synthetic stores copy), built or
+    brought up to date by this code's ingest (which rebuilds a store of an older format)."""
     store = work / "reference-store"
-    if not (store / "CURRENT").exists():
-        proc.python("ingest", "--index-dir", str(store), "--quiet", str(ROOT / "corpus")).check()
+    proc.python("ingest", "--index-dir", str(store), "--quiet", str(ROOT / "corpus")).check()
     return store
 
 
@@ -226,20 +226,27 @@ def main(argv: list[str] | None = None) -> int:
     questions = questions_for(Config())
     results = {"meta": {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "k": K,
                         "server_settings": SERVER_SETTINGS, "reference": str(reference)}, "sizes": {}}
-    for size in args.sizes:
-        print(f"{size:,} passages: PostgreSQL…", flush=True)
-        figures = {"postgres": postgres_one(size, reference, questions, not args.no_ask, log=print)}
-        if not args.no_embedded:
-            print(f"{size:,} passages: embedded…", flush=True)
-            figures["embedded"] = embedded_one(size, reference, questions, args.work)
-        results["sizes"][str(size)] = figures
-        print(render({"sizes": {str(size): figures}}), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"postgres-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    failed = False
+    for size in args.sizes:
+        print(f"{size:,} passages: PostgreSQL…", flush=True)
+        figures = results["sizes"][str(size)] = {}
+        figures["postgres"] = postgres_one(size, reference, questions, not args.no_ask, log=print)
+        out.write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial results survive a failure
+        if not args.no_embedded:
+            print(f"{size:,} passages: embedded…", flush=True)
+            try:
+                figures["embedded"] = embedded_one(size, reference, questions, args.work)
+            except proc.ChildFailed as exc:
+                failed = True
+                figures["embedded_failed"] = str(exc)[-2000:]
+                print(f"  embedded side failed: {str(exc)[-500:]}", flush=True)
+        out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+        print(render({"sizes": {str(size): figures}}), flush=True)
     print(render(results))
     print(f"saved {out}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
