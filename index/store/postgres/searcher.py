@@ -33,6 +33,10 @@ SENTENCES_PER_CANDIDATE = 3
 # With a selective filter, HNSW keeps scanning until the LIMIT is met (pgvector 0.8).
 ITERATIVE_SCAN = "relaxed_order"
 MAX_SCAN_TUPLES = 50_000
+# How the full-text candidates are ranked: "bm25" (computed in SQL, as bm25s does) or PostgreSQL's
+# own "ts_rank" (ts_rank_cd, no idf). bm25 is the default; ts_rank is kept for the comparison in
+# benchmarks/postgres_fulltext.py.
+LEXICAL_RANKINGS = ("bm25", "ts_rank")
 
 # The whole record is kept as jsonb, so fields added to Passage round-trip unchanged.
 PASSAGE_FIELDS = ("record",)
@@ -52,7 +56,10 @@ class PostgresSearcher:
     """Answers questions from a PostgreSQL store. Safe to share between sessions (one connection,
     used by one question at a time; reconnects once if the server went away)."""
 
-    def __init__(self, url: str, embedder, multilingual=None):
+    def __init__(self, url: str, embedder, multilingual=None, *, lexical_ranking: str = "bm25"):
+        if lexical_ranking not in LEXICAL_RANKINGS:
+            raise ValueError(f"lexical_ranking must be one of {LEXICAL_RANKINGS}, not {lexical_ranking!r}")
+        self.lexical_ranking = lexical_ranking
         self.url = url
         self.embedder = embedder
         self._lock = threading.Lock()
@@ -122,7 +129,7 @@ class PostgresSearcher:
 
     def _run(self, weights: dict, vectors: dict, lexical: str, filters: Filters, k: int) -> list[_Row]:
         sql, params = build_statement(weights, filters, k, lexical=bool(lexical),
-                                      multilingual="qm" in vectors)
+                                      multilingual="qm" in vectors, lexical_ranking=self.lexical_ranking)
         params.update(vectors, lex=lexical)
 
         def query(conn):
@@ -189,7 +196,7 @@ def filter_sql(filters: Filters, alias: str = "p") -> tuple[str, dict]:
 
 
 def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
-                    multilingual: bool) -> tuple[str, dict]:
+                    multilingual: bool, lexical_ranking: str = "bm25") -> tuple[str, dict]:
     """The one SQL statement that answers a question: candidates per signal, fusion, top k."""
     where, params = filter_sql(filters)
     depth = ranking.candidate_depth(k)
@@ -209,7 +216,7 @@ def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
     use("sentence", _nearest_sentences(where, filters.active))
     if lexical and weights.get("lexical", 0.0) > 0:
         ctes.append(_QTERMS)
-        use("lexical", _BM25.format(schema=SCHEMA, where=where))
+        use("lexical", (_BM25 if lexical_ranking == "bm25" else _TS_RANK).format(schema=SCHEMA, where=where))
     fused = " UNION ALL ".join(lists)
     sql = f"""
 WITH {', '.join(ctes)},
@@ -267,6 +274,17 @@ _BM25 = """
         WHERE p.lexemes @@ (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM qterms)
           AND {where}
         GROUP BY p.row_id ORDER BY score DESC, p.row_id LIMIT %(depth)s) candidates"""
+
+
+# PostgreSQL's own ranking of the same candidates: ts_rank_cd (cover density, normalised by
+# document length), which has no idf. Kept for the comparison only.
+_TS_RANK = """
+    SELECT row_id, row_number() OVER (ORDER BY score DESC, row_id) AS rank FROM (
+        SELECT p.row_id, ts_rank_cd(p.lexemes, q.tsq, 1) AS score
+        FROM {schema}.passages p,
+             (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS tsq FROM qterms) q
+        WHERE p.lexemes @@ q.tsq AND {where}
+        ORDER BY score DESC, p.row_id LIMIT %(depth)s) candidates"""
 
 
 def open_postgres_searcher(url: str, *, embedder=None) -> PostgresSearcher:

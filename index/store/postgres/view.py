@@ -1,0 +1,67 @@
+"""What the app reads from a store, read from PostgreSQL: the reports, the passages and a version.
+
+The app's pages were written against the embedded `Store` (its `passages`, `manifest.reports`,
+`manifest.passage_count`, `path` and `generation`). `load_view` gives the same attributes from
+the database, so the pages work unchanged; `version` plays the part of the generation: it
+changes whenever a report is added, replaced or removed, so the app reloads then and only then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index.errors import StoreMissing
+from index.records import Passage
+from index.store.embedded import ReportInfo
+from index.store.postgres.connection import connect, redact
+from index.store.postgres.schema import SCHEMA, read_layout
+from index.store.postgres.writer import read_reports
+
+
+@dataclass(frozen=True)
+class ViewManifest:
+    model: str
+    multilingual_model: str | None
+    reports: tuple[ReportInfo, ...]
+    passage_count: int
+
+
+@dataclass(frozen=True)
+class PostgresView:
+    """The database's reports and passages at one version (read in one snapshot)."""
+
+    path: str  # the database URL without its password: what the app shows and keys caches by
+    url: str
+    generation: str
+    manifest: ViewManifest
+    passages: tuple[Passage, ...]
+
+
+def version(url: str) -> str | None:
+    """A token that changes with every publish or removal; None when no store is there."""
+    with connect(url, autocommit=True) as conn:
+        return _version(conn)
+
+
+def _version(conn) -> str | None:
+    if read_layout(conn) is None:
+        return None
+    count, last = conn.execute(f"SELECT count(*), coalesce(max(added), 0) FROM {SCHEMA}.reports").fetchone()
+    return f"db-{count}-{last}"
+
+
+def load_view(url: str) -> PostgresView:
+    with connect(url) as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        layout = read_layout(conn)
+        if layout is None:
+            raise StoreMissing(redact(url))
+        reports = read_reports(conn)
+        order = {r.report: i for i, r in enumerate(reports)}
+        rows = conn.execute(f"SELECT report, record FROM {SCHEMA}.passages ORDER BY report, ord").fetchall()
+        rows.sort(key=lambda row: order.get(row[0], len(order)))  # reports in the order they were added
+        passages = tuple(Passage.from_json(record) for _, record in rows)
+        generation = _version(conn)
+    return PostgresView(path=redact(url), url=url, generation=generation or "db-0-0",
+                        manifest=ViewManifest(layout.model, layout.multilingual_model, reports, len(passages)),
+                        passages=passages)
