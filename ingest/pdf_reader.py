@@ -72,6 +72,8 @@ def _no_text_error(path: Path, result: dict, count: int, options: ReadOptions) -
     if result.get("ocr_unavailable"):
         problem, fix = result["ocr_unavailable"]
         return OcrUnavailable(path, f"{count} page(s) without a text layer; {problem}", fix=fix)
+    if result.get("ocr_error"):
+        return NoTextLayer(path, f"{count} page(s) without extractable text; OCR could not run: {result['ocr_error']}")
     if not options.ocr:
         return NoTextLayer(path, f"{count} page(s) without extractable text; OCR was switched off (--no-ocr)",
                            fix="ingest it again without --no-ocr, or ingest a text extract instead")
@@ -95,6 +97,7 @@ class WorkerResult:
     ocr: dict[int, dict] = field(default_factory=dict)
     ocr_failed: dict[int, str] = field(default_factory=dict)
     ocr_unavailable: tuple[str, str] | None = None  # (problem, fix)
+    ocr_error: str | None = None
     done: bool = False
 
 
@@ -114,14 +117,21 @@ def run_worker(path: Path, options: ReadOptions) -> dict:
         raise error(path, f"the PDF parser crashed ({how})")
     if not got.done:
         # OCR was cut short (time limit or crash): keep the text layer and the pages already read.
-        missing = [i + 1 for i in got.plan if i not in got.ocr]
+        missing = [i for i in got.plan if i not in got.ocr]
         cause = "timed out" if returncode is None else "stopped"
-        _say(options, f"  warning: OCR {cause}; page(s) {_page_list(missing)} were not read")
+        if not got.ocr and not any(_letters(t) for t in got.text["texts"]):
+            if returncode is None:
+                raise TimedOut(path, f"OCR of a page took longer than {OCR_PAGE_ALLOWANCE_S:g} s")
+            raise Corrupt(path, f"the page renderer or OCR crashed (exit {returncode})")
+        _say(options, f"  warning: OCR {cause}; page(s) {_page_list([i + 1 for i in missing])} were not read")
         got.ocr_failed.update({i: f"OCR {cause}" for i in missing})
     if got.ocr_unavailable and got.text is not None and any(_letters(t) for t in got.text["texts"]):
         problem, fix = got.ocr_unavailable
         _say(options, f"  warning: pages that look scanned were not OCR'd: {problem}. Fix: {fix}.")
-    return {**got.text, "ocr": got.ocr, "ocr_failed": got.ocr_failed, "ocr_unavailable": got.ocr_unavailable}
+    if got.ocr_error and any(_letters(t) for t in got.text["texts"]):
+        _say(options, f"  warning: OCR could not run ({got.ocr_error}); pages that look scanned were not read")
+    return {**got.text, "ocr": got.ocr, "ocr_failed": got.ocr_failed, "ocr_unavailable": got.ocr_unavailable,
+            "ocr_error": got.ocr_error}
 
 
 def _collect(path: Path, request: dict, options: ReadOptions) -> tuple[WorkerResult, int | None]:
@@ -182,6 +192,8 @@ def _record(got: WorkerResult, event: dict, progress: "OcrProgress") -> None:
     elif kind == "ocr_failed":
         got.ocr_failed[int(event["page"])] = event["detail"]
         progress.page_done(int(event["page"]), failed=event["detail"])
+    elif kind == "ocr_error":
+        got.ocr_error = event["detail"]
     elif kind == "ocr_unavailable":
         got.ocr_unavailable = (event["detail"], event.get("fix") or "ingest a text extract instead")
     elif kind == "done":

@@ -9,7 +9,8 @@ pages (OCR). The parent sends {"path", "passwords", "memory_mb", "max_pages", "o
     {"event": "ocr_plan", "pages": [i, ...]}                  0-based pages about to be OCR'd
     {"event": "ocr_page", "page": i, "text", "printed", "confidence", "seconds"}
     {"event": "ocr_failed", "page": i, "detail"}              one page could not be read
-    {"event": "ocr_unavailable", "detail"}                    Tesseract or a language is missing
+    {"event": "ocr_unavailable", "detail", "fix"}             Tesseract or a language is missing
+    {"event": "ocr_error", "detail"}                          OCR could not run (the renderer failed)
     {"event": "failure", "outcome", "detail"}                 the file cannot be read at all
     {"event": "done"}
 
@@ -157,7 +158,7 @@ def run_ocr(request: dict, texts: list[str], password: str | None) -> None:
     try:
         document = pdfium.PdfDocument(request["path"], password=password or None)
     except Exception as exc:  # noqa: BLE001 - pypdf read it; pdfium cannot: keep the text layer
-        emit({"event": "ocr_unavailable", "detail": f"the page renderer cannot open the file ({exc})"})
+        emit({"event": "ocr_error", "detail": f"the page renderer cannot open the file ({exc})"[:300]})
         return
     plan = [i for i in range(min(len(document), len(texts))) if _page_needs_ocr(document[i], texts[i], pdfium)]
     if not plan:
@@ -247,9 +248,9 @@ def ocr_safely(request: dict, texts: list[str], password: str | None) -> None:
     try:
         run_ocr(request, texts, password)
     except (MemoryError, RecursionError) as exc:
-        emit({"event": "ocr_unavailable", "detail": f"OCR needed more than allowed ({type(exc).__name__})"})
+        emit({"event": "ocr_error", "detail": f"OCR needed more than allowed ({type(exc).__name__})"})
     except Exception as exc:  # noqa: BLE001 - OCR trouble keeps the text layer already sent
-        emit({"event": "ocr_unavailable", "detail": f"{type(exc).__name__}: {exc}"[:300]})
+        emit({"event": "ocr_error", "detail": f"{type(exc).__name__}: {exc}"[:300]})
 
 
 def parse(request: dict) -> tuple[dict, str | None]:

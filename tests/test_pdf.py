@@ -183,7 +183,7 @@ def test_cli_reports_bad_files_without_a_traceback(tmp_path: Path):
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "2 file(s): 2 unsupported type." in result.stdout
-    assert "zero.pdf: unsupported type — empty file. Fix: give a PDF or a UTF-8 text extract (.txt)." \
+    assert "zero.pdf: unsupported type — empty file. Fix: give a PDF, a Word .docx or a UTF-8 text extract (.txt)." \
         in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert current_generation(index_dir) is None
