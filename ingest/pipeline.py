@@ -35,11 +35,11 @@ from index.store.embedded_writer import EmbeddedWriter
 from index.store import disk
 from ingest.errors import EmptyReport, ReportError
 from ingest.repair import repair_store
-from ingest.readers import PDF_SUFFIXES, TEXT_SUFFIXES, ReadOptions, read_report
+from ingest.readers import DOCX_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, ReadOptions, read_report
 from index.records import Document, Passage
 from ingest.splitter import SPLITTER_VERSION, split_document
 
-FOLDER_SUFFIXES = PDF_SUFFIXES + TEXT_SUFFIXES[:2]
+FOLDER_SUFFIXES = PDF_SUFFIXES + TEXT_SUFFIXES[:2] + DOCX_SUFFIXES
 FAILED = "failed"
 OK_OUTCOMES = ("ok", "unchanged", "removed")
 
