@@ -108,15 +108,25 @@ def run_stats(index_dir: Path, *, as_json: bool, out: TextIO) -> int:
     counts: dict[str, int] = {}
     for passage in store.passages:
         counts[passage.report] = counts.get(passage.report, 0) + 1
-    reports = [{"report": r.report, "passages": counts.get(r.report, 0)} for r in store.manifest.reports]
+    # Keys about multilingual vectors appear only while some are pending (the usual output is unchanged).
+    reports = [{"report": r.report, "passages": counts.get(r.report, 0),
+                **({"multilingual_pending": True} if r.multilingual_pending else {})} for r in store.manifest.reports]
+    pending = [r.report for r in store.manifest.reports if r.multilingual_pending]
     if as_json:
-        out.write(json.dumps({"passages": len(store.passages), "reports": reports}, ensure_ascii=False) + "\n")
+        out.write(json.dumps({"passages": len(store.passages), "reports": reports,
+                              **({"multilingual_pending": pending} if pending else {})}, ensure_ascii=False) + "\n")
         return 0
     out.write(f"{len(store.passages)} passages in {len(reports)} report(s), generation {store.generation}, "
               f"model {store.manifest.model}\n")
     for info in store.manifest.reports:
+        later = " — English only so far (multilingual vectors pending)" if info.multilingual_pending else ""
         out.write(f"  {info.report}: {counts.get(info.report, 0)} passages, {info.pages} pages — "
-                  f"{info.title} ({info.year or 'n.d.'}), sha256 {info.sha256[:12]}…, ingested {info.ingested_at}\n")
+                  f"{info.title} ({info.year or 'n.d.'}), sha256 {info.sha256[:12]}…, ingested {info.ingested_at}"
+                  f"{later}\n")
+    if pending:
+        out.write(f"{len(pending)} report(s) are searchable in English but not yet by the multilingual model "
+                  f"(Albanian questions reach them through their English words only); the next "
+                  f"`python -m ingest` adds their multilingual vectors.\n")
     return 0
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from index.errors import StoreError, StoreMissing, StoreUnwritable
 from index.settings import DEFAULT_CORPUS, default_index_dir
+from index.store.backend import database_url
 from index.store import disk
 from index.store.verify import verify_store
 
-from ingest.pipeline import IngestRun, collect_files
+from ingest.pipeline import IngestRun, ProgressEvent, collect_files
 from ingest.readers import DEFAULT_MAX_MB, DEFAULT_OCR_LANGUAGES, ReadOptions
 from ingest.repair import repair_store
 
@@ -49,6 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-ocr", action="store_true",
                         help="do not OCR scanned pages (a scan-only PDF then gets 'no text layer')")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("--database-url", default=None,
+                        help="add the reports to this PostgreSQL database instead of the store folder "
+                             "(default: $CAAHT_DATABASE_URL; unset: the folder)")
     return parser.parse_args(argv)
 
 
@@ -65,16 +69,61 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    log = None if args.quiet else out.write
+    bar = TerminalProgress(out) if not args.quiet and out.isatty() else None
+    log = None if args.quiet else bar.log if bar else out.write
     try:
-        if args.repair:
+        url = database_url(args.database_url)
+        if args.repair and not url:
             return run_repair(index_dir, options, files, log=log, out=out)
-        run = IngestRun(index_dir, options=options, log=log)
+        if url:
+            from ingest.postgres_run import PostgresIngestRun
+            run = PostgresIngestRun(url, options=options, log=log)
+        else:
+            run = IngestRun(index_dir, options=options, log=log, progress=bar.event if bar else None)
         summary = run.execute(files, remove=args.remove, rebuild=args.rebuild)
     except StoreError as exc:
         return store_error(exc)
+    finally:
+        if bar:
+            bar.close()
     out.write(summary.render())
     return 0 if summary.ok and not (run.last_repair and run.last_repair.error()) else 1
+
+
+class TerminalProgress:
+    """On a terminal: one tqdm bar (pages, pages/s, time left, the file at hand) with each
+    file's outcome printed above it. Elsewhere (a pipe, a log file) plain lines are printed."""
+
+    FORMAT = "{desc} {percentage:3.0f}%|{bar}| {n:.0f}/{total_fmt} pages{postfix}"
+
+    def __init__(self, stream):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=1, file=stream, bar_format=self.FORMAT, dynamic_ncols=True, leave=False)
+
+    def event(self, event: ProgressEvent) -> None:
+        left = f", {_duration(event.seconds_left)} left" if event.seconds_left is not None else ""
+        rate = f" · {event.pages_per_s:.1f} pages/s{left}" if event.pages_per_s else ""
+        self._bar.total = max(1, event.pages_total)
+        self._bar.n = min(event.pages_done, self._bar.total)
+        label = {"multilingual": "multilingual vectors"}.get(event.stage, event.stage)
+        file = f" {Path(event.current_file).name[:40]}" if event.current_file else ""
+        self._bar.set_description_str(f"[{event.files_done}/{event.files_total}] {label}{file}", refresh=False)
+        self._bar.set_postfix_str(rate, refresh=False)
+        self._bar.refresh()
+
+    def log(self, text: str) -> None:
+        line = text.rstrip("\n")
+        if line.strip() and not line.lstrip().startswith("embedded "):  # the bar shows those
+            self._bar.write(line)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 def store_error(exc: StoreError) -> int:
