@@ -29,6 +29,15 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def parse_steps(text: str) -> tuple[str, ...]:
+    steps = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [s for s in steps if s not in suite.STEPS]
+    if unknown or not steps:
+        raise argparse.ArgumentTypeError(f"unknown step(s) {', '.join(unknown) or text!r}; "
+                                         f"choose from {','.join(suite.STEPS)}")
+    return steps
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true",
@@ -43,6 +52,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"the peer's virtual environment (default ${peer_env.VENV_ENV} or {peer_env.DEFAULT_VENV})")
     parser.add_argument("--work-dir", type=Path, default=None, help="scratch folder (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--steps", type=parse_steps, default=(),
+                        help=f"only these steps, comma-separated ({','.join(suite.STEPS)}); the later ones need "
+                             "a --work-dir kept (--keep) by a run of the earlier ones")
     return parser.parse_args(argv)
 
 
@@ -58,7 +70,7 @@ def save(results: suite.Results, out: Path) -> list[dict]:
 def config_of(args: argparse.Namespace, work: Path) -> suite.Config:
     sizes = args.sizes if args.sizes is not None else (suite.QUICK_SIZES if args.quick else suite.DEFAULT_SIZES)
     return suite.Config(quick=args.quick, peer=not args.no_peer, browser=not (args.quick or args.no_browser),
-                        sizes=sizes, work=work, peer_venv=peer_env.venv_path(args.peer_venv),
+                        sizes=sizes, work=work, peer_venv=peer_env.venv_path(args.peer_venv), steps=args.steps,
                         log=lambda text: print(text, file=sys.stderr, flush=True),
                         on_step=lambda results: save(results, args.out))
 
