@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import report
-from benchmarks.__main__ import parse_sizes
+from benchmarks.__main__ import parse_sizes, parse_steps
 from benchmarks.probe import Stopwatch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,8 @@ def quick_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict]:
 
 def test_quick_run_measures_every_part(quick_run):
     _, results = quick_run
-    assert sorted(k for k in results if k not in ("meta", "rows", "skipped")) == \
+    assert results["failed"] == {}
+    assert sorted(k for k in results if k not in ("meta", "rows", "skipped", "failed")) == \
         ["ask", "ask_split", "floors", "ingest", "ingest_split", "scale"]
     assert results["skipped"] == {"app": "browser part not asked for (--quick or --no-browser)", "peer": "--no-peer"}
 
@@ -83,6 +84,13 @@ def test_bad_sizes_are_refused(text):
     import argparse
     with pytest.raises(argparse.ArgumentTypeError):
         parse_sizes(text)
+
+
+def test_steps_parse_and_unknown_ones_are_refused():
+    import argparse
+    assert parse_steps("ask, scale") == ("ask", "scale")
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown step"):
+        parse_steps("ask,bogus")
 
 
 def test_markdown_row_shows_both_ratios():
