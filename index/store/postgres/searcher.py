@@ -33,6 +33,7 @@ SENTENCES_PER_CANDIDATE = 3
 # With a selective filter, HNSW keeps scanning until the LIMIT is met (pgvector 0.8).
 ITERATIVE_SCAN = "relaxed_order"
 MAX_SCAN_TUPLES = 50_000
+MAX_EF_SEARCH = 1000  # pgvector's limit; deeper lists come from the iterative scan
 # How the full-text candidates are ranked: "bm25" (computed in SQL, as bm25s does) or PostgreSQL's
 # own "ts_rank" (ts_rank_cd, no idf). bm25 is the default; ts_rank is kept for the comparison in
 # benchmarks/postgres_fulltext.py.
@@ -135,7 +136,7 @@ class PostgresSearcher:
         def query(conn):
             with conn.transaction():
                 conn.execute(f"SET LOCAL hnsw.iterative_scan = {ITERATIVE_SCAN}")
-                conn.execute(f"SET LOCAL hnsw.ef_search = {params['sentence_depth']}")
+                conn.execute(f"SET LOCAL hnsw.ef_search = {min(MAX_EF_SEARCH, params['sentence_depth'])}")
                 conn.execute(f"SET LOCAL hnsw.max_scan_tuples = {MAX_SCAN_TUPLES}")
                 return conn.execute(sql, params).fetchall()
 
