@@ -138,3 +138,53 @@ def test_vector_top_matches_a_full_sort_with_ties():
 def test_top_rows_keeps_ties_at_the_cut_in_row_order():
     rows, scores = top_rows(np.array([9, 3, 7, 1]), np.array([0.5, 0.5, 0.9, 0.5], np.float32), 2)
     assert (rows.tolist(), scores.tolist()) == ([7, 1], [0.8999999761581421, 0.5])
+
+
+def clustered(n: int, d: int = 32, seed: int = 5) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(40, d))
+    vectors = (centres[rng.integers(0, 40, n)] + 0.3 * rng.normal(size=(n, d))).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def approximate_set(vectors: np.ndarray, monkeypatch) -> VectorSet:
+    import faiss
+
+    from index.store import arrays
+
+    monkeypatch.setattr(arrays, "ANN_MIN_ROWS", 1000)
+    data = arrays.approximate_index_bytes(vectors)
+    return VectorSet(vectors, faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)))
+
+
+def test_approximate_index_finds_most_of_the_exact_top_ten(monkeypatch):
+    vectors = clustered(6000)
+    approximate, exact = approximate_set(vectors, monkeypatch), VectorSet(vectors)
+    queries = clustered(50, seed=9)
+    recall = np.mean([len(set(approximate.top(q, 10)[0]) & set(exact.top(q, 10)[0])) / 10 for q in queries])
+    assert recall >= 0.9
+
+
+def test_approximate_index_keeps_to_the_filter(monkeypatch):
+    vectors = clustered(6000)
+    approximate, exact = approximate_set(vectors, monkeypatch), VectorSet(vectors)
+    q = clustered(1, seed=11)[0]
+    loose = np.arange(6000) % 3 != 0  # two thirds allowed: searched through the IVF with a selector
+    rows, _ = approximate.top(q, 10, loose)
+    assert len(rows) == 10 and loose[rows].all()
+    strict = np.zeros(6000, dtype=bool)
+    strict[[5, 17, 4000]] = True  # a few allowed: scanned exactly
+    assert [r.tolist() for r in approximate.top(q, 10, strict)] == [r.tolist() for r in exact.top(q, 10, strict)]
+
+
+def test_a_large_store_gets_approximate_indexes_that_survive_removal(hashing_store: Path, monkeypatch):
+    from index.store import arrays
+
+    from tests.conftest import ingest_files
+
+    monkeypatch.setattr(arrays, "ANN_MIN_ROWS", 10)
+    ingest_files(hashing_store, [], remove=["tiny-2009.txt"])
+    store = load_store(hashing_store)
+    assert store.faiss_index.approximate is not None and store.faiss_index.approximate.ntotal == 70
+    answer = Searcher(store, HashingEmbedder()).ask("How many flyers were distributed?")
+    assert "1,500 flyers" in answer.hits[0].passage.text

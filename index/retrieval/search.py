@@ -18,6 +18,7 @@ import numpy as np
 from index.records import Passage
 from index.retrieval import ranking
 from index.retrieval.query import gloss, language_of
+from index.store.arrays import VectorSet
 from index.retrieval.ranking import (  # noqa: F401 - re-exported for older callers
     ANSWER_THRESHOLD, MIN_GLOSS_COVERAGE, RRF_K, WEIGHTS_BY_LANGUAGE, WEIGHTS_WITHOUT_MULTILINGUAL)
 
@@ -29,9 +30,6 @@ DEFAULT_K = 5
 # A neighbouring sentence joins the quote when it scores at least this share of the best.
 QUOTE_NEIGHBOUR_SHARE = 0.9
 QUOTE_LEXICAL_WEIGHT = 0.5
-# A filter that leaves fewer than this share of the passages is searched by scoring only
-# those passages; a looser one scores all and masks (cheaper than gathering most rows).
-GATHER_BELOW_SHARE = 0.25
 # Filters are compiled to a mask of allowed rows once per distinct filter, and kept.
 MASK_CACHE_SIZE = 64
 
@@ -104,6 +102,10 @@ class Searcher:
         has_vectors = store.contents.multilingual_vectors is not None
         self.multilingual = multilingual if has_vectors else None
         self._sentences = _SentenceTable(store.contents.sentences, len(store.passages))
+        self._dense = store.faiss_index if isinstance(store.faiss_index, VectorSet) \
+            else VectorSet(np.asarray(store.contents.vectors))
+        self._multilingual = getattr(store, "multilingual_index", None) or (
+            VectorSet(store.contents.multilingual_vectors) if has_vectors else None)
         self._masks = _FilterMasks(store.passages)
 
     def reports(self):
@@ -139,10 +141,10 @@ class Searcher:
             lists["lexical"] = ranking.SignalList(*self.store.lexical.top(rq.english, depth, allowed))
         if self.multilingual is not None and weights.get("multilingual"):
             qm = self.multilingual.encode_query(rq.text)
-            lists["multilingual"] = ranking.SignalList(*vector_top(contents.multilingual_vectors, qm, depth, allowed))
+            lists["multilingual"] = ranking.SignalList(*self._multilingual.top(qm, depth, allowed))
         # The English passage vectors rank on their own when weighted, and in any case bring the
         # sentence signal the passages whose meaning is closest.
-        lists["dense"] = ranking.SignalList(*vector_top(contents.vectors, q, depth, allowed))
+        lists["dense"] = ranking.SignalList(*self._dense.top(q, depth, allowed))
         pool = np.unique(np.concatenate([lst.rows for lst in lists.values()]))
         best, sentence_scores = self._sentences.best(pool, contents.sentence_vectors, q)
         from index.store.lexical import top_rows
@@ -181,24 +183,6 @@ class Searcher:
         start, end = best_span(passage.text, spans, row, sentence_scores, query)
         return Hit(rank=rank, score=float(score), passage=passage, quote=passage.text[start:end],
                    quote_start=start, similarity=float(similarity))
-
-
-def vector_top(vectors, q: np.ndarray, depth: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """The `depth` rows of `vectors` (unit length) closest to `q` by inner product, among `allowed`:
-    (rows, scores), best first, ties by row. Exact."""
-    from index.store.lexical import top_rows
-
-    n = len(vectors)
-    if allowed is None:
-        rows = np.arange(n)
-        scores = np.asarray(vectors @ q, dtype=np.float32) if n else np.zeros(0, np.float32)
-    else:
-        rows = np.flatnonzero(allowed)
-        if len(rows) < GATHER_BELOW_SHARE * n:
-            scores = np.asarray(vectors[rows] @ q, dtype=np.float32) if len(rows) else np.zeros(0, np.float32)
-        else:
-            scores = np.asarray(vectors @ q, dtype=np.float32)[rows]
-    return top_rows(rows, scores, depth)
 
 
 class _SentenceTable:

@@ -36,7 +36,8 @@ import numpy as np
 from index.records import Passage
 
 from index.errors import StoreCorrupt, StoreMismatch, StoreMissing
-from index.store.arrays import VectorSet, load_array, load_faiss_vectors
+from index.store.arrays import (VectorSet, approximate_index_bytes, load_approximate_index, load_array,
+                                 load_faiss_vectors)
 from index.store.lexical import TOKENIZER_VERSION, LexicalIndex
 from index.store import disk
 from index.store.verify import MANIFEST_CHECKSUM, MANIFEST_COPY
@@ -50,6 +51,9 @@ VECTORS = "vectors.faiss"  # generations written before vectors.npy (read, never
 SENTENCES = "sentences.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 MULTILINGUAL_VECTORS = "multilingual_vectors.npy"
+# Large stores only (index.store.arrays.ANN_MIN_ROWS): FAISS IVF indexes over the whole generation.
+VECTORS_ANN = "vectors.ivf"
+MULTILINGUAL_ANN = "multilingual_vectors.ivf"
 BM25_DIR = "bm25"
 SOURCES = "sources"
 SOURCE_INFO_SUFFIX = ".json"  # sources/<sha256>.json: the report's name, title and year
@@ -141,6 +145,7 @@ class Store:
     contents: Contents
     faiss_index: VectorSet  # the passage vectors and their search (reads like a FAISS index)
     lexical: LexicalIndex
+    multilingual_index: VectorSet | None = None  # the multilingual vectors and their search
 
     @property
     def passages(self) -> tuple[Passage, ...]:
@@ -209,11 +214,13 @@ def _load_generation(path: Path, generation: str, *, model: str | None, verify: 
                      for line in (gen_dir / PASSAGES).read_text("utf-8").splitlines() if line)
     vectors = load_array(path, gen_dir / VECTORS_NPY) if (gen_dir / VECTORS_NPY).exists() or \
         not (gen_dir / VECTORS).exists() else load_faiss_vectors(path, gen_dir / VECTORS)
-    faiss_index = VectorSet(vectors)
+    faiss_index = VectorSet(vectors, load_approximate_index(path, gen_dir / VECTORS_ANN))
     sentences = load_array(path, gen_dir / SENTENCES)
     sentence_vectors = load_array(path, gen_dir / SENTENCE_VECTORS)
     lexical = LexicalIndex.load(gen_dir / BM25_DIR)
     multilingual = load_array(path, gen_dir / MULTILINGUAL_VECTORS) if manifest.multilingual_model else None
+    multilingual_index = VectorSet(multilingual, load_approximate_index(path, gen_dir / MULTILINGUAL_ANN)) \
+        if multilingual is not None else None
     _check_counts(path, manifest, passages, faiss_index, lexical, sentences, sentence_vectors)
     if multilingual is not None and len(multilingual) != len(passages):
         raise StoreCorrupt(path, "multilingual vectors and passages disagree")
@@ -223,7 +230,7 @@ def _load_generation(path: Path, generation: str, *, model: str | None, verify: 
                         splitter_version=manifest.splitter_version,
                         multilingual_model=manifest.multilingual_model, multilingual_vectors=multilingual)
     return Store(path=path, generation=generation, manifest=manifest, contents=contents,
-                 faiss_index=faiss_index, lexical=lexical)
+                 faiss_index=faiss_index, lexical=lexical, multilingual_index=multilingual_index)
 
 
 def _read_manifest(path: Path, gen_dir: Path) -> Manifest:
@@ -319,6 +326,7 @@ def _write_generation(gen_dir: Path, contents: Contents) -> None:
     _write_npy(gen_dir / SENTENCE_VECTORS, contents.sentence_vectors.astype(np.float32))
     if contents.multilingual_model:
         _write_npy(gen_dir / MULTILINGUAL_VECTORS, contents.multilingual_vectors.astype(np.float32))
+    _write_approximate_indexes(gen_dir, contents)
     LexicalIndex.build([p.text for p in contents.passages]).save(gen_dir / BM25_DIR)
     for child in (gen_dir / BM25_DIR).iterdir():
         _fsync_file(child)
@@ -338,6 +346,14 @@ def _write_generation(gen_dir: Path, contents: Contents) -> None:
     _write_file(gen_dir / MANIFEST_CHECKSUM, hashlib.sha256(manifest_bytes).hexdigest().encode())
     # A second copy: a damaged manifest must not take the list of reports with it (repair needs it).
     _write_file(gen_dir / MANIFEST_COPY, manifest_bytes)
+
+
+def _write_approximate_indexes(gen_dir: Path, contents: Contents) -> None:
+    """A large generation's IVF indexes over all its rows (none below ANN_MIN_ROWS)."""
+    for name, array in ((VECTORS_ANN, contents.vectors), (MULTILINGUAL_ANN, contents.multilingual_vectors)):
+        data = approximate_index_bytes(array) if array is not None else None
+        if data is not None:
+            _write_file(gen_dir / name, data)
 
 
 def save_source(path: Path, sha256: str, data: bytes, *, about: dict | None = None,
