@@ -52,7 +52,10 @@ def read_pdf(path: Path, data: bytes, options: ReadOptions, *, report: str, sha2
     result = run_worker(path, options)
     raw = list(result["texts"])
     labels = list(result["labels"])
-    for index, page in result["ocr"].items():
+    for index, page in list(result["ocr"].items()):
+        if _letters(page["text"]) <= _letters(raw[index]):
+            del result["ocr"][index]  # OCR read less than the thin text layer had: keep the layer
+            continue
         raw[index] = page["text"]
         labels[index] = page["printed"] or labels[index]
     # Typeset ligatures ("misﬁts") become plain letters so quotes and searches read normally.

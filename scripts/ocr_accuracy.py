@@ -16,6 +16,7 @@ a fair upper bound for what a user pasting a quote would meet.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -65,9 +66,9 @@ def best_alignment_edits(passage: str, reference: str) -> int:
 def measure(scan: Path, options: ReadOptions) -> dict:
     original_name, first_page = SOURCES[scan.name]
     rates: list[float] = []
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), _children_cpu()
     scanned = read_report(scan, replace(options, ocr_progress=lambda done, total, rate: rates.append(rate)))
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, _children_cpu() - cpu_before
     original = read_report(SHELF / original_name, replace(options, ocr=False))
     reference = {page.number: normalise(page.text) for page in original.pages}
     rows = []
@@ -79,16 +80,22 @@ def measure(scan: Path, options: ReadOptions) -> dict:
         ref = " ".join(reference.get(p, "") for p in pages)
         rows.append((passage, len(text), best_alignment_edits(text, ref)))
     ocr_pages = [p.number for p in scanned.pages if p.ocr]
-    return {"scan": scan.name, "pages": len(ocr_pages), "seconds": seconds,
+    return {"scan": scan.name, "pages": len(ocr_pages), "seconds": seconds, "cpu": cpu,
             "ocr_rate": rates[-1] if rates else 0.0, "rows": rows,
             "labels": [(p.number, p.label) for p in scanned.pages]}
 
 
+def _children_cpu() -> float:
+    """CPU seconds used so far by finished child processes (the worker and its Tesseracts)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def report(results: list[dict], *, verbose: bool) -> str:
-    lines = [f"{'scan':48} {'pages':>5} {'s':>6} {'pages/s':>8} {'passages':>8} {'CER':>6} "
+    lines = [f"{'scan':48} {'pages':>5} {'s':>6} {'pages/s':>8} {'CPU s/page':>10} {'passages':>8} {'CER':>6} "
              f"{'median':>6} {'clean':>6}"]
     all_chars = all_edits = all_pages = 0
-    all_seconds = 0.0
+    all_seconds = all_cpu = 0.0
     per_passage: list[float] = []
     for r in results:
         chars = sum(n for _, n, _ in r["rows"])
@@ -96,21 +103,24 @@ def report(results: list[dict], *, verbose: bool) -> str:
         cers = [e / max(n, 1) for _, n, e in r["rows"]]
         clean = sum(c <= CLEAN_CER for c in cers)
         lines.append(f"{r['scan'][:48]:48} {r['pages']:5d} {r['seconds']:6.1f} {r['pages'] / r['seconds']:8.3f} "
-                     f"{len(cers):8d} {edits / max(chars, 1):6.3f} {statistics.median(cers) if cers else 0:6.3f} "
+                     f"{r['cpu'] / max(r['pages'], 1):10.2f} {len(cers):8d} {edits / max(chars, 1):6.3f} {statistics.median(cers) if cers else 0:6.3f} "
                      f"{clean:3d}/{len(cers):<2d}")
         lines.append(f"{'':48} physical→printed: " + ", ".join(f"{n}→{label}" for n, label in r["labels"]))
         all_chars, all_edits, all_pages = all_chars + chars, all_edits + edits, all_pages + r["pages"]
         all_seconds += r["seconds"]
+        all_cpu += r["cpu"]
         per_passage += cers
         if verbose:
             for passage, n, e in r["rows"]:
                 lines.append(f"    p.{passage.page} CER {e / max(n, 1):.3f} ({n} chars): {passage.text[:90]!r}")
     lines.append(f"{'all':48} {all_pages:5d} {all_seconds:6.1f} {all_pages / max(all_seconds, 1e-9):8.3f} "
-                 f"{len(per_passage):8d} {all_edits / max(all_chars, 1):6.3f} "
+                 f"{all_cpu / max(all_pages, 1):10.2f} {len(per_passage):8d} {all_edits / max(all_chars, 1):6.3f} "
                  f"{statistics.median(per_passage) if per_passage else 0:6.3f} "
                  f"{sum(c <= CLEAN_CER for c in per_passage):3d}/{len(per_passage):<2d}")
     lines.append("CER = edits / characters over all OCR'd passages; median = the median passage's CER; "
-                 f"clean = passages with CER <= {CLEAN_CER}. Seconds include parsing and the PDF worker's start.")
+                 f"clean = passages with CER <= {CLEAN_CER}. Seconds and CPU include parsing and the PDF worker's start;\n"
+                 "CPU s/page (worker + Tesseract) does not depend on how busy the machine is: "
+                 "pages/s on an idle machine ≈ parallel pages / CPU s per page.")
     return "\n".join(lines)
 
 
