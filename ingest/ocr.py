@@ -30,6 +30,8 @@ MAX_RENDER_PIXELS = 40_000_000
 # (a page of running text has 20-30) and an image covers at least MIN_IMAGE_SHARE of it.
 MIN_LETTERS_PER_SQUARE_INCH = 1.0
 MIN_IMAGE_SHARE = 0.5
+# A3 (11.7 × 16.5 in): pages with more letters than this page's threshold are never looked at.
+LARGEST_USUAL_PAGE_SQUARE_INCHES = 194
 # Pages smaller than this (icons, broken page boxes) hold nothing worth reading.
 MIN_OCR_SQUARE_INCHES = 4
 POINTS_PER_INCH = 72
@@ -114,6 +116,11 @@ def needs_ocr(letters: int, width_pt: float, height_pt: float, image_share: floa
     square_inches = max(width_pt, 0) * max(height_pt, 0) / POINTS_PER_INCH ** 2
     return square_inches >= MIN_OCR_SQUARE_INCHES and image_share >= MIN_IMAGE_SHARE \
         and letters < MIN_LETTERS_PER_SQUARE_INCH * square_inches
+
+
+def may_need_ocr(letters: int) -> bool:
+    """Whether a page with this many letters could need OCR on a page as large as A3 (cheap pre-check)."""
+    return letters < MIN_LETTERS_PER_SQUARE_INCH * LARGEST_USUAL_PAGE_SQUARE_INCHES
 
 
 def image_share(page, pdfium) -> float:

@@ -57,7 +57,9 @@ def read_pdf(path: Path, data: bytes, options: ReadOptions, *, report: str, sha2
             del result["ocr"][index]  # OCR read less than the thin text layer had: keep the layer
             continue
         raw[index] = page["text"]
-        labels[index] = page["printed"] or labels[index]
+    printed = consistent_printed_numbers({i: page["printed"] for i, page in result["ocr"].items()})
+    for index, label in printed.items():
+        labels[index] = label
     # Typeset ligatures ("misﬁts") become plain letters so quotes and searches read normally.
     texts = remove_running_lines([t.translate(LIGATURES) for t in raw])
     if sum(_letters(t) for t in texts) < MIN_LETTERS:
@@ -69,6 +71,32 @@ def read_pdf(path: Path, data: bytes, options: ReadOptions, *, report: str, sha2
                   for i in range(len(texts)))
     return Document(report=report, title=options.title or _title(result, pages, report),
                     year=options.year or result.get("year"), sha256=sha256, pages=pages, kind="pdf")
+
+
+def consistent_printed_numbers(read: dict[int, str | None]) -> dict[int, str]:
+    """The printed page numbers OCR read (0-based page → label), checked against each other.
+
+    Printed numbers run in step with the physical pages. When two or more OCR'd pages agree on
+    the step (printed − physical), a number that disagrees was misread (a footnote mark, a
+    speck) and is dropped, and an OCR'd page between agreeing ones whose number was not read
+    gets the number the step gives. Roman numerals and lone numbers are kept as read."""
+    offsets = Counter(int(label) - index for index, label in read.items() if label and label.isdigit())
+    if not offsets:
+        return {i: label for i, label in read.items() if label}
+    offset, votes = offsets.most_common(1)[0]
+    if votes < 2:
+        return {i: label for i, label in read.items() if label}
+    agreeing = [i for i, label in read.items() if label and label.isdigit() and int(label) - i == offset]
+    first, last = min(agreeing), max(agreeing)
+    out: dict[int, str] = {}
+    for index, label in read.items():
+        if label and not label.isdigit():
+            out[index] = label
+        elif label and int(label) - index == offset:
+            out[index] = label
+        elif first - 1 <= index <= last + 1 and index + offset > 0:
+            out[index] = str(index + offset)
+    return out
 
 
 def _no_text_error(path: Path, result: dict, count: int, options: ReadOptions) -> ReportError:

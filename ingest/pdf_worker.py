@@ -155,12 +155,16 @@ def run_ocr(request: dict, texts: list[str], password: str | None) -> None:
 
     from ingest import ocr
 
+    # Most pages have plenty of text for any page size: only thin ones are looked at with pdfium.
+    thin = [i for i, text in enumerate(texts) if ocr.may_need_ocr(sum(c.isalpha() for c in text))]
+    if not thin:
+        return
     try:
         document = pdfium.PdfDocument(request["path"], password=password or None)
     except Exception as exc:  # noqa: BLE001 - pypdf read it; pdfium cannot: keep the text layer
         emit({"event": "ocr_error", "detail": f"the page renderer cannot open the file ({exc})"[:300]})
         return
-    plan = [i for i in range(min(len(document), len(texts))) if _page_needs_ocr(document[i], texts[i], pdfium)]
+    plan = [i for i in thin if i < len(document) and _page_needs_ocr(document[i], texts[i], pdfium)]
     if not plan:
         return
     languages = request.get("ocr_languages") or ocr.DEFAULT_LANGUAGES

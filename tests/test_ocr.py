@@ -22,6 +22,7 @@ from index.store.embedded import load_store
 from index.embedder import HashingEmbedder
 from ingest import ocr
 from ingest.errors import ReportError
+from ingest.pdf_reader import consistent_printed_numbers
 from ingest.pipeline import IngestRun
 from ingest.readers import ReadOptions, read_report
 
@@ -194,3 +195,17 @@ def test_render_scale_caps_the_pixels_of_a_huge_page():
     assert ocr.render_scale(595, 842) == pytest.approx(300 / 72)
     scale = ocr.render_scale(14400, 14400)  # a 200-inch page box
     assert (14400 * scale) ** 2 <= ocr.MAX_RENDER_PIXELS * 1.0001
+
+
+@pytest.mark.parametrize(
+    "read, expected",
+    [({0: None, 1: "70", 2: "71"}, {0: "69", 1: "70", 2: "71"}),
+     ({0: "69", 1: "7", 2: "71", 3: None, 5: None}, {0: "69", 1: "70", 2: "71", 3: "72"}),
+     ({3: "5"}, {3: "5"}),
+     ({0: "ix", 1: None}, {0: "ix"}),
+     ({0: None, 1: None}, {})],
+    ids=["missed-number-between-agreeing-pages", "misread-number-and-far-page", "one-number-kept-as-read",
+         "roman-kept", "no-numbers"],
+)
+def test_printed_numbers_are_checked_against_each_other(read, expected):
+    assert consistent_printed_numbers(read) == expected
