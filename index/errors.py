@@ -49,12 +49,24 @@ class StoreError(Exception):
 
 
 class StoreMissing(StoreError):
-    """No store has been built at this path yet."""
+    """No store has been built at this path yet (or CURRENT was lost while generations remain)."""
 
     def __init__(self, path: Path | str):
+        if _has_generations(Path(path)):
+            # Not a new store: indexing corpus/ into it would add reports the user never had.
+            super().__init__(path, "the file CURRENT that names the index's current generation is missing",
+                             fix=f"run `{repair_command(path)}` to point it at the newest sound generation")
+            return
         super().__init__(path, "no index has been built here yet",
                          fix=f"run `{REBUILD_HINT}` to index the reports in corpus/ "
                              f"(or `{ingest_command(path)}`)")
+
+
+def _has_generations(path: Path) -> bool:
+    try:
+        return any(child.name.startswith("gen-") and child.is_dir() for child in path.iterdir())
+    except OSError:
+        return False
 
 
 class StoreMismatch(StoreError):

@@ -100,6 +100,8 @@ def repair_store(index_dir: Path | str, *, full: bool = False, options: ReadOpti
         if plan is None:
             disk.remove_quietly(stash)  # left by a repair killed before it had decided anything
             found = verify_store(index_dir, hash_sources=full)  # again: the store may have changed meanwhile
+            if found.ok:  # what looked wrong was another writer at work
+                return result
             plan = _mend(index_dir, found, stash, result)
         else:
             result.actions.append("finishing a repair that was interrupted")

@@ -20,7 +20,9 @@ import shlex
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -33,6 +35,7 @@ from index.store import disk
 from index.store.embedded import current_generation, load_store
 from index.store.verify import run_verify, verify_store
 from ingest.pipeline import IngestRun
+from ingest.readers import ReadOptions
 from ingest.repair import RECOVERED_PREFIX, repair_store
 from ingest.uploads import ingest_uploads
 
@@ -112,6 +115,15 @@ def store_files(index_dir: Path) -> list[str]:
     return sorted(str(p.relative_to(generation)) for p in generation.rglob("*") if p.is_file())
 
 
+def in_generation(index_dir: Path, kind: str, generation: str | None = None) -> Path:
+    """The file of this kind (`passages.jsonl`, `bm25/vocab.index.json`, …) in a generation,
+    wherever the layout puts it (at the top, or in a per-report segment folder)."""
+    folder = index_dir / (generation or current_generation(index_dir))
+    found = sorted(p for p in folder.rglob(Path(kind).name) if p.is_file() and str(p).endswith(kind))
+    assert found, f"no {kind} in {folder}"
+    return found[-1]
+
+
 # ------------------------------------------------------------------------------ damaged store
 
 def test_a_sound_store_verifies(store: Path):
@@ -122,17 +134,20 @@ def test_a_sound_store_verifies(store: Path):
 
 
 def generation_file_kinds() -> list[str]:
-    """Every kind of file a generation holds (taken from a real one, so a new kind is covered)."""
+    """Every kind of file a generation holds (taken from a real one, so a new kind is covered):
+    its name, with the folder only where it is a fixed one like bm25/ (not a segment's own)."""
     import tempfile
     with tempfile.TemporaryDirectory() as folder:
         assert ingest_files(Path(folder), [CORPUS_FILE]).ok
-        return store_files(Path(folder))
+        names = store_files(Path(folder))
+    kinds = {"/".join(Path(n).parts[-2:]) if Path(n).parent.name == "bm25" else Path(n).name for n in names}
+    return sorted(kinds)
 
 
 @pytest.mark.parametrize("name", generation_file_kinds())
 def test_bit_flip_in_each_generation_file_is_found_and_repaired(store: Path, name: str):
     before = held(store)
-    flip_bit(store / current_generation(store) / name)
+    flip_bit(in_generation(store, name))
     message = message_after_fault(store)
     assert_sentence(message)
     assert run_fix(message) == 0
@@ -141,10 +156,10 @@ def test_bit_flip_in_each_generation_file_is_found_and_repaired(store: Path, nam
     assert ANSWER in ask(store).hits[0].passage.text
 
 
-@pytest.mark.parametrize("name", ["passages.jsonl", "vectors.npy", "sentence_vectors.npy", "manifest.json"])
+@pytest.mark.parametrize("name", ["passages.jsonl", "sentence_vectors.npy", "manifest.json", "bm25/vocab.index.json"])
 def test_truncated_file_is_found_and_repaired(store: Path, name: str):
     before = held(store)
-    target = store / current_generation(store) / name
+    target = in_generation(store, name)
     target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
     message = message_after_fault(store)
     assert_sentence(message)
@@ -197,14 +212,14 @@ def test_a_copy_without_its_name_comes_back_under_its_hash(store: Path, tiny_rep
 def test_both_generations_damaged_rebuilds_from_the_kept_copies(store: Path):
     before = held(store)
     for generation in (p for p in store.iterdir() if p.name.startswith("gen-")):
-        flip_bit(generation / "vectors.npy")
+        flip_bit(in_generation(store, "sentence_vectors.npy", generation.name))
     message = message_after_fault(store)
     assert run_fix(message) == 0
     assert held(store) == before and verify_store(store).ok
 
 
 def test_repair_prints_the_lost_report_and_its_command(store: Path, tiny_report: Path, capsys):
-    flip_bit(store / current_generation(store) / "passages.jsonl")
+    flip_bit(in_generation(store, "passages.jsonl"))
     copy = next(p for p in (store / "sources").iterdir() if p.read_bytes() == tiny_report.read_bytes())
     flip_bit(copy)
     assert ingest_cli.main(["--repair", "--index-dir", str(store)]) == 1
@@ -219,21 +234,20 @@ class Killed(BaseException):
 
 
 @pytest.mark.parametrize("moment", ["before-going-back", "before-re-reading", "while-re-reading"])
-def test_a_repair_killed_half_way_is_finished_by_the_next_run(store: Path, monkeypatch, moment: str):
+def test_a_repair_killed_half_way_is_finished_by_the_next_run(store: Path, moment: str):
     import ingest.repair as repair
 
     before = held(store)
     shutil.rmtree(store / current_generation(store))
     target = {"before-going-back": "_carry_out", "before-re-reading": "_rebuild",
               "while-re-reading": "_restore_done"}[moment]
-    if target == "_restore_done":
-        real_execute = IngestRun.execute
-        monkeypatch.setattr(IngestRun, "execute", lambda self, *a, **k: (real_execute(self, *a, **k), _kill())[0])
-    else:
-        monkeypatch.setattr(repair, target, lambda *a, **k: _kill())
-    with pytest.raises(Killed):
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(Killed):
+        if target == "_restore_done":
+            real_execute = IngestRun.execute
+            patch.setattr(IngestRun, "execute", lambda self, *a, **k: (real_execute(self, *a, **k), _kill())[0])
+        else:
+            patch.setattr(repair, target, lambda *a, **k: _kill())
         ingest_cli.main(["--repair", "--index-dir", str(store)])
-    monkeypatch.undo()
     assert (store / ".repair" / "plan.json").exists()
     assert ingest_cli.main(["--repair", "--index-dir", str(store)]) == 0
     assert held(store) == before and verify_store(store).ok and not (store / ".repair").exists()
@@ -246,7 +260,7 @@ def _kill():
 def test_damaged_old_generation_is_removed_and_the_store_keeps_answering(store: Path):
     before = held(store)
     old = sorted(p for p in store.iterdir() if p.name.startswith("gen-"))[0]
-    flip_bit(old / "passages.jsonl")
+    flip_bit(in_generation(store, "passages.jsonl", old.name))
     message = message_after_fault(store)
     assert run_fix(message) == 0
     assert not old.exists() and held(store) == before and verify_store(store).ok
@@ -264,7 +278,7 @@ def test_damaged_source_copy_asks_for_the_file_again(store: Path, tiny_report: P
 
 def test_an_ordinary_ingest_repairs_first(store: Path, tmp_path: Path):
     """`python -m ingest FILE` on a damaged store mends it and then adds the file."""
-    flip_bit(store / current_generation(store) / "sentences.npy")
+    flip_bit(in_generation(store, "sentences.npy"))
     other = tmp_path / "other-2010.txt"
     other.write_text(TINY_REPORT.replace("2009", "2010").replace("42 women", "7 women"), encoding="utf-8")
     assert ingest_cli.main(["--index-dir", str(store), str(other)]) == 0
@@ -292,9 +306,13 @@ class FailingWrites:
         return self._open(file, mode, *args, **kwargs)
 
 
-def inject(monkeypatch, writes: FailingWrites) -> None:
-    monkeypatch.setattr(builtins, "open", writes)
-    monkeypatch.setattr(io, "open", writes)
+@contextmanager
+def injected(writes: FailingWrites) -> Iterator[FailingWrites]:
+    """Every open for writing goes through `writes` inside the block (and only there)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(builtins, "open", writes)
+        patch.setattr(io, "open", writes)
+        yield writes
 
 
 def assert_untouched(index_dir: Path, generation: str, before) -> None:
@@ -307,24 +325,21 @@ def assert_untouched(index_dir: Path, generation: str, before) -> None:
         verification.render()
 
 
-def test_enospc_at_each_write_of_a_publish(tmp_path: Path, tiny_report: Path, monkeypatch):
+def test_enospc_at_each_write_of_a_publish(tmp_path: Path, tiny_report: Path):
     template = tmp_path / "template"
     assert ingest_files(template, [CORPUS_FILE]).ok
     counting = FailingWrites(tmp_path / "count")
     shutil.copytree(template, tmp_path / "count")
-    inject(monkeypatch, counting)
-    assert ingest_files(tmp_path / "count", [tiny_report]).ok
-    monkeypatch.undo()
+    with injected(counting):
+        assert ingest_files(tmp_path / "count", [tiny_report]).ok
     writes = counting.count
     assert writes >= 8  # the report copy, each generation file, the manifest, CURRENT
     for fail_at in range(1, writes + 1):
         index_dir = tmp_path / f"fail-{fail_at}"
         shutil.copytree(template, index_dir)
         generation, before = current_generation(index_dir), held(index_dir)
-        inject(monkeypatch, FailingWrites(index_dir, fail_at))
-        with pytest.raises(StoreUnwritable) as info:
+        with injected(FailingWrites(index_dir, fail_at)), pytest.raises(StoreUnwritable) as info:
             ingest_files(index_dir, [tiny_report])
-        monkeypatch.undo()
         message = str(info.value)
         assert f"there is not enough space to write the index in {index_dir.absolute()}: the disk filled up " \
                f"while writing (it needs about " in message
@@ -338,14 +353,12 @@ def test_enospc_at_each_write_of_a_publish(tmp_path: Path, tiny_report: Path, mo
 @pytest.mark.parametrize("code, words", [
     (errno.EACCES, "permission to write in"), (errno.EROFS, "is on a read-only disk"),
     (errno.ENOENT, "disappeared or is not a folder")], ids=["permission", "read-only", "missing-folder"])
-def test_other_disk_errors_are_one_sentence(tmp_path: Path, tiny_report: Path, monkeypatch, code, words):
+def test_other_disk_errors_are_one_sentence(tmp_path: Path, tiny_report: Path, code, words):
     index_dir = tmp_path / "store"
     assert ingest_files(index_dir, [CORPUS_FILE]).ok
     generation, before = current_generation(index_dir), held(index_dir)
-    inject(monkeypatch, FailingWrites(index_dir, fail_at=3, error=code))
-    with pytest.raises(StoreUnwritable) as info:
+    with injected(FailingWrites(index_dir, fail_at=3, error=code)), pytest.raises(StoreUnwritable) as info:
         ingest_files(index_dir, [tiny_report])
-    monkeypatch.undo()
     assert words in str(info.value) and "nothing was changed" in str(info.value)
     assert_untouched(index_dir, generation, before)
 
@@ -355,35 +368,32 @@ def test_cli_names_the_command_to_run_again(tmp_path: Path, tiny_report: Path, m
     assert ingest_files(index_dir, [CORPUS_FILE]).ok
     argv = ["--index-dir", str(index_dir), str(tiny_report)]
     monkeypatch.setattr(sys, "argv", ["ingest", *argv])
-    inject(monkeypatch, FailingWrites(index_dir, fail_at=2))
-    assert ingest_cli.main(argv) == 1
-    monkeypatch.setattr(builtins, "open", FailingWrites(index_dir)._open)
-    monkeypatch.setattr(io, "open", FailingWrites(index_dir)._open)
+    with injected(FailingWrites(index_dir, fail_at=2)):
+        assert ingest_cli.main(argv) == 1
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("error: there is not enough space") and "Traceback" not in line
     assert run_fix(line.replace("Fix: free", "Fix: (after freeing space)")) == 0
     assert "tiny-2009.txt" in held(index_dir)[0]
 
 
-def test_check_before_writing_refuses_what_cannot_fit(tmp_path: Path, tiny_report: Path, monkeypatch):
+def test_check_before_writing_refuses_what_cannot_fit(tmp_path: Path, tiny_report: Path):
     index_dir = tmp_path / "store"
     assert ingest_files(index_dir, [CORPUS_FILE]).ok
     generation, before = current_generation(index_dir), held(index_dir)
-    monkeypatch.setattr(disk, "free_bytes", lambda _folder: 200_000)
-    with pytest.raises(StoreUnwritable, match=r"it needs about \d+\.\d MB \(with 1\.0 MB kept spare\) and only 0\.2 MB is free"):
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(
+            StoreUnwritable, match=r"it needs about \d+\.\d MB \(with 1\.0 MB kept spare\) and only 0\.2 MB is free"):
+        patch.setattr(disk, "free_bytes", lambda _folder: 200_000)
         ingest_files(index_dir, [tiny_report])
-    monkeypatch.undo()
     assert_untouched(index_dir, generation, before)
 
 
-def test_upload_shows_the_same_sentence(tmp_path: Path, monkeypatch):
+def test_upload_shows_the_same_sentence(tmp_path: Path):
     index_dir = tmp_path / "store"
     assert ingest_files(index_dir, [CORPUS_FILE]).ok
     generation, before = current_generation(index_dir), held(index_dir)
-    inject(monkeypatch, FailingWrites(index_dir, fail_at=4))
-    summary = ingest_uploads(index_dir, [("tiny-2009.txt", TINY_REPORT.encode())],
-                             embedder_factory=HashingEmbedder, multilingual_factory=lambda: None)
-    monkeypatch.undo()
+    with injected(FailingWrites(index_dir, fail_at=4)):
+        summary = ingest_uploads(index_dir, [("tiny-2009.txt", TINY_REPORT.encode())],
+                                 embedder_factory=HashingEmbedder, multilingual_factory=lambda: None)
     assert not summary.ok and [o.line() for o in summary.outcomes] == ["tiny-2009.txt: failed — not added"]
     assert summary.note.startswith(f"there is not enough space to write the index in {index_dir.absolute()}")
     assert "press “Add to the index” again" in summary.note
@@ -408,25 +418,31 @@ def small_disk(tmp_path: Path):
     subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
-def test_real_full_tmpfs_during_an_ingest(small_disk: Path, monkeypatch):
+def ingest_pdf(index_dir: Path, pdf: Path):
+    """The hashing embedder and no OCR: the disk is what this is about, and OCR takes seconds a page."""
+    run = IngestRun(index_dir, options=ReadOptions(ocr=False), embedder_factory=HashingEmbedder,
+                    multilingual_factory=lambda: None)
+    return run.execute([pdf])
+
+
+def test_real_full_tmpfs_during_an_ingest(small_disk: Path):
     """A 4 MB disk, a store of the extract on it, and a 3 MB PDF: refused before writing; and
     when the estimate is wrong (check disabled), the real ENOSPC mid-write is undone at once."""
     index_dir = small_disk / "store"
     assert ingest_files(index_dir, [CORPUS_FILE]).ok
     generation, before = current_generation(index_dir), held(index_dir)
     with pytest.raises(StoreUnwritable, match="there is not enough space") as info:
-        ingest_files(index_dir, [BIG_PDF])
+        ingest_pdf(index_dir, BIG_PDF)
     assert info.value.free < info.value.needed + disk.RESERVE_BYTES
     assert_untouched(index_dir, generation, before)
-    monkeypatch.setattr(disk, "ensure_space", lambda folder, needed: None)
-    with pytest.raises(StoreUnwritable, match="there is not enough space") as info:
-        ingest_files(index_dir, [BIG_PDF])
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(StoreUnwritable, match="the disk filled up") as info:
+        patch.setattr(disk, "ensure_space", lambda folder, needed: None)
+        ingest_pdf(index_dir, BIG_PDF)
     assert info.value.errno == errno.ENOSPC
-    monkeypatch.undo()
     assert_untouched(index_dir, generation, before)
     # The fix: make room (here: grow the disk), then the same ingest again.
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
-    summary = ingest_files(index_dir, [BIG_PDF])
+    summary = ingest_pdf(index_dir, BIG_PDF)
     assert summary.ok, summary.render()
     assert held(index_dir)[0] == ("caaht-2006-kukes-extract.txt", BIG_PDF.name)
 
