@@ -151,7 +151,7 @@ def test_library_lists_the_reports_with_what_was_found(app_on, real_store: Path)
     [table] = at.dataframe
     row = table.value.iloc[0].to_dict()
     assert (row["file"], row["pages"], row["passages"], row["status"]) == ("caaht-2006-kukes-extract.txt", 7, 70, "ok")
-    assert row["speakers"] > 5 and row["sections"] > 5 and len(row["sha256"]) == 12
+    assert row["speakers"] >= 3 and row["sections"] >= 5 and len(row["sha256"]) == 12
 
 
 def test_a_damaged_store_shows_what_index_verify_says(monkeypatch, real_store: Path, tmp_path: Path):
