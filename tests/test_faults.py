@@ -387,6 +387,19 @@ def test_check_before_writing_refuses_what_cannot_fit(tmp_path: Path, tiny_repor
     assert_untouched(index_dir, generation, before)
 
 
+def test_refused_at_publish_leaves_no_orphan_copy(tmp_path: Path, tiny_report: Path):
+    """Room for the report copy, then none for the generation (the disk filled meanwhile):
+    the copy saved for it is removed with the refusal."""
+    index_dir = tmp_path / "store"
+    assert ingest_files(index_dir, [CORPUS_FILE]).ok
+    generation, before = current_generation(index_dir), held(index_dir)
+    answers = iter([50 * 1024 * 1024])  # the first look (for the copy) finds room; later ones do not
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(StoreUnwritable, match="kept spare"):
+        patch.setattr(disk, "free_bytes", lambda _folder: next(answers, 100_000))
+        ingest_files(index_dir, [tiny_report])
+    assert_untouched(index_dir, generation, before)
+
+
 def test_upload_shows_the_same_sentence(tmp_path: Path):
     index_dir = tmp_path / "store"
     assert ingest_files(index_dir, [CORPUS_FILE]).ok

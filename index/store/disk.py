@@ -55,11 +55,19 @@ def free_bytes(folder: Path) -> int | None:
     return None
 
 
-def ensure_space(folder: Path, needed: int) -> None:
-    """Refuse before writing anything when `needed` bytes (plus a reserve) will not fit."""
+def ensure_space(folder: Path, needed: int, *, cleanup: Callable[[], object] | None = None) -> None:
+    """Refuse before writing anything when `needed` bytes (plus a reserve) will not fit; `cleanup`
+    first undoes what this ingest wrote before (a report copy that will now belong to nothing)."""
     free = free_bytes(folder)
     if free is not None and free < needed + RESERVE_BYTES:
-        raise no_space(folder, needed, free, checked_before=True)
+        if cleanup is not None:
+            try:
+                cleanup()
+            except OSError:
+                pass
+            free = free_bytes(folder)
+        if free is None or free < needed + RESERVE_BYTES:
+            raise no_space(folder, needed, free, checked_before=True)
 
 
 def no_space(folder: Path, needed: int | None, free: int | None, code: int = errno.ENOSPC, *,

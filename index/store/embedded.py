@@ -287,7 +287,8 @@ def publish(path: Path | str, contents: Contents) -> str:
     needed = disk.estimate_generation_bytes(contents)
     with disk.writing(path, needed=needed):
         path.mkdir(parents=True, exist_ok=True)
-    disk.ensure_space(path, needed)  # refuse before writing a byte when it cannot fit
+    # Refuse before writing a byte when it cannot fit (and drop the report copies saved for it).
+    disk.ensure_space(path, needed, cleanup=lambda: clean_leftovers(path))
     previous = current_generation(path)
     number = int(previous.split("-")[1]) + 1 if previous else 1
     name = f"{GENERATION_PREFIX}{number:06d}-{secrets.token_hex(3)}"
