@@ -170,3 +170,46 @@ def test_real_model_sentence_vectors_come_from_the_passage_pass():
     separate = model.encode([texts[0][19:47], texts[0][48:90], texts[1]])
     # Each pooled sentence is nearest to the same sentence encoded on its own.
     assert list(np.argmax(span_vectors @ separate.T, axis=1)) == [0, 1, 2]
+
+
+def test_a_large_store_publishes_a_report_without_rewriting_the_others(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch):
+    import index.store.embedded_writer as writer_module
+
+    monkeypatch.setattr(writer_module, "SEGMENTED_FROM_PASSAGES", 0)  # "large" from the first passage
+    index_dir, files = tmp_path / "store", shelf(tmp_path / "shelf", 4)
+    assert run(index_dir).execute(files[:2]).ok  # two segments of 6 passages, merged into one of 12
+    before = load_store(index_dir)
+    assert [len(s["reports"]) for s in before.manifest.segments] == [2]
+    inodes = {p.stat().st_ino for p in (index_dir / before.generation).rglob("*") if p.is_file()}
+    assert run(index_dir).execute(files[2:3]).ok
+    after = load_store(index_dir)
+    assert [len(s["reports"]) for s in after.manifest.segments] == [2, 1]
+    first = (index_dir / after.generation / "segments" / after.manifest.segments[0]["name"]).iterdir()
+    assert all(p.stat().st_ino in inodes for p in first), "the earlier segment is hard-linked, not rewritten"
+    assert run(index_dir).execute(files[3:]).ok  # 12, 6, 6 → 12, 12 → 24
+    after = load_store(index_dir)
+    assert [len(s["reports"]) for s in after.manifest.segments] == [4]
+    assert [r.report for r in after.manifest.reports] == [f.name for f in files]
+    for number, topic in enumerate(TOPICS[:4], start=1):
+        assert top_report(index_dir, topic) == f"report-{number}-2009.txt"
+    summary = run(index_dir).execute([], remove=["report-2-2009.txt"])
+    assert summary.ok and [r.report for r in load_store(index_dir).manifest.reports] == \
+        ["report-1-2009.txt", "report-3-2009.txt", "report-4-2009.txt"]
+    assert top_report(index_dir, "quarries") == "report-4-2009.txt"
+    from index.store.verify import verify_store
+    assert verify_store(index_dir).ok
+
+
+def test_a_large_store_gets_its_multilingual_vectors_segment_by_segment(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch):
+    import index.store.embedded_writer as writer_module
+
+    monkeypatch.setattr(writer_module, "SEGMENTED_FROM_PASSAGES", 0)
+    index_dir, files = tmp_path / "store", shelf(tmp_path / "shelf", 3)
+    summary = run(index_dir, HashingMultilingual()).execute(files)
+    assert summary.ok and summary.timings["publishes"] == 6
+    store = load_store(index_dir)
+    assert [r.multilingual_pending for r in store.manifest.reports] == [False] * 3
+    assert store.contents.multilingual_vectors.any(axis=1).all()
+    assert len(store.contents.multilingual_vectors) == len(store.passages) == 18

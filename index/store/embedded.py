@@ -20,6 +20,7 @@ repoints CURRENT, so a reader sees the old generation or the new one, never a mi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -27,7 +28,7 @@ import os
 import secrets
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -38,11 +39,17 @@ from index.records import Passage
 from index.errors import StoreCorrupt, StoreMismatch, StoreMissing
 from index.store.arrays import (VectorSet, approximate_index_bytes, load_approximate_index, load_array,
                                  load_faiss_vectors)
-from index.store.lexical import TOKENIZER_VERSION, LexicalIndex
+from index.store.lexical import TOKENIZER_VERSION, LexicalIndex, passage_tokens
 from index.store import disk
 from index.store.verify import MANIFEST_CHECKSUM, MANIFEST_COPY
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Format 1: one set of files per generation. Format 2: per-segment files under segments/
+# (a segment holds whole reports; unchanged segments are hard links to the previous generation's).
+READABLE_FORMATS = (1, 2)
+SEGMENTS_DIR = "segments"
+SEGMENT_FILES = ("passages.jsonl", "vectors.npy", "sentences.npy", "sentence_vectors.npy",
+                 "multilingual_vectors.npy")
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
@@ -106,6 +113,8 @@ class Manifest:
     created_at: str = ""
     # Bytes of each file, checked at every load (checksums of large files only at verify).
     sizes: dict = field(default_factory=dict)
+    # Format 2: the segments in row order, each {"name", "reports", "passages", "sentences"}.
+    segments: tuple = ()
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -210,17 +219,20 @@ def _load_generation(path: Path, generation: str, *, model: str | None, verify: 
     manifest = _read_manifest(path, gen_dir)
     _check_compatible(path, manifest, model)
     _check_files(path, gen_dir, manifest, verify=verify)
-    passages = tuple(Passage.from_json(json.loads(line))
-                     for line in (gen_dir / PASSAGES).read_text("utf-8").splitlines() if line)
-    vectors = load_array(path, gen_dir / VECTORS_NPY) if (gen_dir / VECTORS_NPY).exists() or \
-        not (gen_dir / VECTORS).exists() else load_faiss_vectors(path, gen_dir / VECTORS)
+    if manifest.segments:
+        passages, vectors, sentences, sentence_vectors, multilingual = _load_segments(path, gen_dir, manifest)
+    else:  # format 1
+        passages = tuple(Passage.from_json(json.loads(line))
+                         for line in (gen_dir / PASSAGES).read_text("utf-8").splitlines() if line)
+        vectors = load_array(path, gen_dir / VECTORS_NPY) if (gen_dir / VECTORS_NPY).exists() or \
+            not (gen_dir / VECTORS).exists() else load_faiss_vectors(path, gen_dir / VECTORS)
+        sentences = load_array(path, gen_dir / SENTENCES)
+        sentence_vectors = load_array(path, gen_dir / SENTENCE_VECTORS)
+        multilingual = load_array(path, gen_dir / MULTILINGUAL_VECTORS) if manifest.multilingual_model else None
     faiss_index = VectorSet(vectors, load_approximate_index(path, gen_dir / VECTORS_ANN))
-    sentences = load_array(path, gen_dir / SENTENCES)
-    sentence_vectors = load_array(path, gen_dir / SENTENCE_VECTORS)
-    lexical = LexicalIndex.load(gen_dir / BM25_DIR)
-    multilingual = load_array(path, gen_dir / MULTILINGUAL_VECTORS) if manifest.multilingual_model else None
     multilingual_index = VectorSet(multilingual, load_approximate_index(path, gen_dir / MULTILINGUAL_ANN)) \
         if multilingual is not None else None
+    lexical = LexicalIndex.load(gen_dir / BM25_DIR)
     _check_counts(path, manifest, passages, faiss_index, lexical, sentences, sentence_vectors)
     if multilingual is not None and len(multilingual) != len(passages):
         raise StoreCorrupt(path, "multilingual vectors and passages disagree")
@@ -233,6 +245,28 @@ def _load_generation(path: Path, generation: str, *, model: str | None, verify: 
                  faiss_index=faiss_index, lexical=lexical, multilingual_index=multilingual_index)
 
 
+def _load_segments(path: Path, gen_dir: Path, manifest: Manifest):
+    """The segments' rows, in order. One segment (the usual store after a rebuild, or one ingest
+    of one folder) stays memory-mapped; several are concatenated, sentence rows shifted."""
+    parts = []
+    for segment in manifest.segments:
+        seg_dir = gen_dir / SEGMENTS_DIR / segment["name"]
+        passages = tuple(Passage.from_json(json.loads(line))
+                         for line in (seg_dir / PASSAGES).read_text("utf-8").splitlines() if line)
+        parts.append((passages, load_array(path, seg_dir / VECTORS_NPY), load_array(path, seg_dir / SENTENCES),
+                      load_array(path, seg_dir / SENTENCE_VECTORS),
+                      load_array(path, seg_dir / MULTILINGUAL_VECTORS) if manifest.multilingual_model else None))
+    if len(parts) == 1:
+        return parts[0]
+    offsets = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])
+    sentences = np.vstack([np.asarray(p[2]) + np.array([off, 0, 0], np.int32) for p, off in zip(parts, offsets)]
+                          ).astype(np.int32)
+    return (tuple(x for p in parts for x in p[0]),
+            np.vstack([p[1] for p in parts]).reshape(-1, manifest.dimension),
+            sentences.reshape(-1, 3), np.vstack([p[3] for p in parts]).reshape(-1, manifest.dimension),
+            np.vstack([p[4] for p in parts]) if manifest.multilingual_model else None)
+
+
 def _read_manifest(path: Path, gen_dir: Path) -> Manifest:
     try:
         return Manifest.from_json(json.loads((gen_dir / MANIFEST).read_text("utf-8")))
@@ -243,8 +277,9 @@ def _read_manifest(path: Path, gen_dir: Path) -> Manifest:
 
 
 def _check_compatible(path: Path, manifest: Manifest, model: str | None) -> None:
-    if manifest.format_version != FORMAT_VERSION:
-        raise StoreMismatch(path, f"store format {manifest.format_version}, this code reads format {FORMAT_VERSION}")
+    if manifest.format_version not in READABLE_FORMATS:
+        raise StoreMismatch(path, f"store format {manifest.format_version}, this code reads format "
+                                  f"{' or '.join(map(str, READABLE_FORMATS))}")
     if manifest.tokenizer_version != TOKENIZER_VERSION:
         raise StoreMismatch(path, f"BM25 tokenizer {manifest.tokenizer_version}, this code uses {TOKENIZER_VERSION}")
     if model is not None and manifest.model != model:
@@ -281,15 +316,46 @@ def _check_counts(path, manifest, passages, faiss_index, lexical, sentences, sen
 
 # ---------------------------------------------------------------- writing
 
-def publish(path: Path | str, contents: Contents) -> str:
-    """Write `contents` as a new generation and make it current. Caller holds the lock."""
+@dataclass(frozen=True)
+class Segment:
+    """Whole reports whose rows are stored together under segments/<name>/ (format 2).
+
+    A segment is immutable once written: a later generation that keeps it hard-links its files,
+    so publishing one report writes that report's files, the BM25 index and the manifest only."""
+
+    name: str
+    contents: Contents
+
+
+def new_segment(contents: Contents) -> Segment:
+    return Segment(f"s-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{secrets.token_hex(4)}", contents)
+
+
+def publish(path: Path | str, contents: Contents, *, token_cache: dict | None = None) -> str:
+    """Write `contents` as a new generation, whole (no segments), and make it current. Caller holds the lock."""
+    return publish_segments(path, [new_segment(contents)], flat=True, token_cache=token_cache)
+
+
+def publish_segments(path: Path | str, segments: Sequence[Segment], *, flat: bool = False,
+                     token_cache: dict | None = None) -> str:
+    """Make a generation of `segments` (in row order) current. Segments the current generation
+    already holds are hard-linked, the others written. `flat`: one set of files at the
+    generation's top, as format 1 had them (a single segment's rows). `token_cache` (passage
+    text → BM25 tokens) spares re-tokenizing the passages of earlier publishes. Caller holds the lock."""
     path = Path(path)
-    needed = disk.estimate_generation_bytes(contents)
+    previous = current_generation(path)
+    reused = {} if flat else _reusable_segments(path, previous)
+    fresh = [seg for seg in segments if seg.name not in reused]
+    contents = _concat([seg.contents for seg in segments])
+    needed = sum(disk.estimate_generation_bytes(seg.contents) for seg in fresh) + \
+        disk.estimate_generation_bytes(replace(contents, vectors=contents.vectors[:0],
+                                               sentences=contents.sentences[:0],
+                                               sentence_vectors=contents.sentence_vectors[:0],
+                                               multilingual_vectors=None))
     with disk.writing(path, needed=needed):
         path.mkdir(parents=True, exist_ok=True)
     # Refuse before writing a byte when it cannot fit (and drop the report copies saved for it).
     disk.ensure_space(path, needed, cleanup=lambda: clean_leftovers(path))
-    previous = current_generation(path)
     number = int(previous.split("-")[1]) + 1 if previous else 1
     name = f"{GENERATION_PREFIX}{number:06d}-{secrets.token_hex(3)}"
     temp = path / f"{TEMP_PREFIX}{name}"
@@ -297,12 +363,33 @@ def publish(path: Path | str, contents: Contents) -> str:
     # points at), so a full disk gets its space back and the old generation keeps answering.
     with disk.writing(path, needed=needed, cleanup=lambda: _undo_publish(path, temp, path / name)):
         temp.mkdir()
-        _write_generation(temp, contents)
+        if flat:
+            _write_flat_generation(temp, contents, token_cache)
+        else:
+            _write_generation(temp, contents, segments, reused, path / previous if previous else None, token_cache)
         _fsync_dir(temp)
         os.replace(temp, path / name)
         _fsync_dir(path)
         _write_atomic(path / CURRENT, json.dumps({"generation": name}).encode())
     return name
+
+
+def _reusable_segments(path: Path, generation: str | None) -> dict[str, dict]:
+    """Segments of `generation` with their files' checksums and sizes (from its manifest)."""
+    if generation is None:
+        return {}
+    try:
+        manifest = json.loads((path / generation / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for segment in manifest.get("segments") or ():
+        prefix = f"{SEGMENTS_DIR}/{segment['name']}/"
+        files = {k: (v, manifest.get("sizes", {}).get(k)) for k, v in manifest.get("checksums", {}).items()
+                 if k.startswith(prefix)}
+        if files:
+            found[segment["name"]] = files
+    return found
 
 
 def _undo_publish(path: Path, temp: Path, published: Path) -> None:
@@ -317,29 +404,58 @@ def _undo_publish(path: Path, temp: Path, published: Path) -> None:
     clean_leftovers(path)
 
 
-def _write_generation(gen_dir: Path, contents: Contents) -> None:
-    lines = "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in contents.passages)
-    _write_file(gen_dir / PASSAGES, lines.encode("utf-8"))
-    # Through _write_file, so that a full disk raises the OSError (ENOSPC) the caller turns into advice.
-    _write_file(gen_dir / VECTORS_NPY, _npy_bytes(np.ascontiguousarray(contents.vectors, dtype=np.float32)
-                                                  .reshape(-1, contents.dimension)))
-    _write_npy(gen_dir / SENTENCES, contents.sentences.astype(np.int32))
-    _write_npy(gen_dir / SENTENCE_VECTORS, contents.sentence_vectors.astype(np.float32))
-    if contents.multilingual_model:
-        _write_npy(gen_dir / MULTILINGUAL_VECTORS, contents.multilingual_vectors.astype(np.float32))
+def _write_flat_generation(gen_dir: Path, contents: Contents, token_cache: dict | None) -> None:
+    _write_segment(gen_dir, contents)
+    _finish_generation(gen_dir, contents, (), {}, {}, token_cache)
+
+
+def _write_generation(gen_dir: Path, contents: Contents, segments: Sequence[Segment],
+                      reused: dict[str, dict], previous_dir: Path | None, token_cache: dict | None) -> None:
+    checksums: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    for segment in segments:
+        seg_dir = gen_dir / SEGMENTS_DIR / segment.name
+        seg_dir.mkdir(parents=True)
+        if segment.name in reused:
+            for relative, (checksum, size) in reused[segment.name].items():
+                _link_or_copy(previous_dir / relative, gen_dir / relative)
+                checksums[relative], sizes[relative] = checksum, size if size is not None else \
+                    (gen_dir / relative).stat().st_size
+        else:
+            _write_segment(seg_dir, segment.contents)
+        _fsync_dir(seg_dir)
+    _fsync_dir(gen_dir / SEGMENTS_DIR)
+    _finish_generation(gen_dir, contents, segments, checksums, sizes, token_cache)
+
+
+def _finish_generation(gen_dir: Path, contents: Contents, segments: Sequence[Segment],
+                       checksums: dict[str, str], sizes: dict[str, int], token_cache: dict | None) -> None:
+    """BM25 over every passage, then the manifest (with the checksums not already known)."""
     _write_approximate_indexes(gen_dir, contents)
-    LexicalIndex.build([p.text for p in contents.passages]).save(gen_dir / BM25_DIR)
+    texts = [p.text for p in contents.passages]
+    if token_cache is not None:
+        for text in texts:
+            if text not in token_cache:
+                token_cache[text] = passage_tokens(text)
+    LexicalIndex.build(texts, tokens=[token_cache[t] for t in texts] if token_cache is not None else None
+                       ).save(gen_dir / BM25_DIR)
     for child in (gen_dir / BM25_DIR).iterdir():
         _fsync_file(child)
     _fsync_dir(gen_dir / BM25_DIR)
-    files = {str(f.relative_to(gen_dir)).replace(os.sep, "/"): f for f in sorted(gen_dir.rglob("*")) if f.is_file()}
-    checksums = {name: _sha256_file(f) for name, f in files.items()}
+    files = {str(f.relative_to(gen_dir)).replace(os.sep, "/"): f for f in sorted(gen_dir.rglob("*"))
+             if f.is_file()}
+    for relative, f in files.items():
+        if relative not in checksums:
+            checksums[relative], sizes[relative] = _sha256_file(f), f.stat().st_size
     manifest = Manifest(format_version=FORMAT_VERSION, model=contents.model, dimension=contents.dimension,
                         splitter_version=contents.splitter_version, tokenizer_version=TOKENIZER_VERSION,
                         passage_count=len(contents.passages), sentence_count=len(contents.sentences),
                         reports=contents.reports, multilingual_model=contents.multilingual_model,
-                        checksums=checksums, sizes={name: f.stat().st_size for name, f in files.items()},
-                        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                        checksums=dict(sorted(checksums.items())), sizes=dict(sorted(sizes.items())),
+                        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        segments=tuple({"name": seg.name, "reports": [r.report for r in seg.contents.reports],
+                                        "passages": len(seg.contents.passages),
+                                        "sentences": len(seg.contents.sentences)} for seg in segments))
     # The manifest is written last: a generation without one was never finished.
     manifest_bytes = json.dumps(manifest.to_json(), indent=1, ensure_ascii=False).encode()
     _write_file(gen_dir / MANIFEST, manifest_bytes)
@@ -355,6 +471,29 @@ def _write_approximate_indexes(gen_dir: Path, contents: Contents) -> None:
         data = approximate_index_bytes(array) if array is not None else None
         if data is not None:
             _write_file(gen_dir / name, data)
+
+
+def _write_segment(seg_dir: Path, contents: Contents) -> None:
+    lines = "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in contents.passages)
+    _write_file(seg_dir / PASSAGES, lines.encode("utf-8"))
+    # Through _write_file, so that a full disk raises the OSError (ENOSPC) the caller turns into advice.
+    _write_file(seg_dir / VECTORS_NPY, _npy_bytes(np.ascontiguousarray(contents.vectors, dtype=np.float32)
+                                                  .reshape(-1, contents.dimension)))
+    _write_npy(seg_dir / SENTENCES, contents.sentences.astype(np.int32))
+    _write_npy(seg_dir / SENTENCE_VECTORS, contents.sentence_vectors.astype(np.float32))
+    if contents.multilingual_model:
+        _write_npy(seg_dir / MULTILINGUAL_VECTORS, contents.multilingual_vectors.astype(np.float32))
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link (no bytes written); a copy where the file system has none (FAT, some shares)."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT):
+            raise
+        shutil.copyfile(source, target)
+        _fsync_file(target)
 
 
 def save_source(path: Path, sha256: str, data: bytes, *, about: dict | None = None,
@@ -495,6 +634,46 @@ def merge_contents(base: Contents, drop: Sequence[str], add: Sequence[Contents])
         multilingual_model=base.multilingual_model,
         multilingual_vectors=np.vstack([part.multilingual_vectors for part in parts]).astype(np.float32)
         if base.multilingual_model else None)
+
+
+def _concat(parts: Sequence[Contents]) -> Contents:
+    """The rows of `parts`, one after the other (the first part itself when alone: no copy)."""
+    return parts[0] if len(parts) == 1 else merge_contents(parts[0], drop=(), add=parts[1:])
+
+
+def current_segments(path: Path | str, contents: Contents) -> list[Segment]:
+    """`contents` (as loaded from the current generation) cut into the segments it is stored in.
+    A format-1 store is one new segment: the first publish writes it whole, later ones link it."""
+    try:
+        generation = current_generation(Path(path))
+        manifest = json.loads((Path(path) / generation / MANIFEST).read_text("utf-8")) if generation else {}
+    except (OSError, ValueError, StoreCorrupt):
+        manifest = {}
+    listed = manifest.get("segments") or []
+    if not contents.passages or sum(seg["passages"] for seg in listed) != len(contents.passages):
+        return [new_segment(contents)] if contents.passages else []
+    segments, start = [], 0
+    for seg in listed:
+        part = _rows(contents, start, start + seg["passages"], set(seg["reports"]))
+        segments.append(Segment(seg["name"], part))
+        start += seg["passages"]
+    return segments
+
+
+def _rows(contents: Contents, start: int, end: int, reports: set[str]) -> Contents:
+    sentences = np.asarray(contents.sentences)
+    mask = (sentences[:, 0] >= start) & (sentences[:, 0] < end) if len(sentences) else np.zeros(0, bool)
+    return replace(contents, passages=contents.passages[start:end], vectors=contents.vectors[start:end],
+                   sentences=(sentences[mask] - np.array([start, 0, 0], np.int32)).astype(np.int32),
+                   sentence_vectors=contents.sentence_vectors[mask],
+                   reports=tuple(r for r in contents.reports if r.report in reports),
+                   multilingual_vectors=contents.multilingual_vectors[start:end]
+                   if contents.multilingual_model else None)
+
+
+def empty_like(contents: Contents) -> Contents:
+    """No reports, with the model and layout of `contents`."""
+    return merge_contents(contents, drop=[r.report for r in contents.reports], add=[])
 
 
 def take_report(contents: Contents, report: str) -> Contents:

@@ -50,6 +50,11 @@ ALBANIAN_SUFFIXES = tuple(sorted(
 MIN_ALBANIAN_STEM = 4
 
 
+def passage_tokens(text: str, language: str | None = None) -> list[str]:
+    """A passage's BM25 tokens, its language detected from its text when not given."""
+    return tokenize(text, language if language is not None else detect_language(text))
+
+
 def tokenize(text: str, language: str = "en") -> list[str]:
     """BM25 tokens of `text` in `language` ("en" stems English; "sq" is the Albanian path)."""
     if language == ALBANIAN:
@@ -101,13 +106,19 @@ class LexicalIndex:
             source["data"], source["indices"], source["indptr"])
 
     @classmethod
-    def build(cls, texts: Sequence[str], languages: Sequence[str] | None = None) -> "LexicalIndex":
-        """`languages[i]` is passage i's language (Passage.language); detected from the text when not given."""
+    def build(cls, texts: Sequence[str], languages: Sequence[str] | None = None, *,
+              tokens: Sequence[list[str] | None] | None = None) -> "LexicalIndex":
+        """`languages[i]` is passage i's language (Passage.language); detected from the text when not given.
+        `tokens[i]`, when not None, is `passage_tokens(texts[i])` already (a writer that publishes one
+        report at a time keeps them, so each publish tokenizes only the new passages)."""
+        if tokens is None:
+            tokens = [None] * len(texts)
         if languages is None:
-            languages = [detect_language(t) for t in texts]
+            languages = [None] * len(texts)
         bm25 = bm25s.BM25(method=BM25_METHOD, k1=BM25_K1, b=BM25_B)
         # An empty token keeps bm25s happy with passages that are all stopwords.
-        bm25.index([tokenize(t, lang) or [""] for t, lang in zip(texts, languages)], show_progress=False)
+        bm25.index([(known if known is not None else passage_tokens(t, lang)) or [""]
+                    for t, lang, known in zip(texts, languages, tokens)], show_progress=False)
         return cls(bm25, len(texts))
 
     def save(self, directory: Path) -> None:
