@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-BULLET = re.compile(r"^\s*[-*•▪●◦‣]\s+")
+BULLET = re.compile(r"^\s*[-*•▪●◦‣»]\s+")
 NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+")
 # Markdown emphasis in extracts (*qark*, **KUKËSI QARK**): the words are the quote, not the stars.
 EMPHASIS = re.compile(r"(\*{1,3}|_{2})(?=\S)(.+?)(?<=\S)\1")

@@ -23,6 +23,7 @@ from pathlib import Path
 from ingest.errors import Corrupt, NeedsPassword, NoTextLayer, OcrUnavailable, ReportError, TimedOut, TooLarge
 from ingest.ocr import PAGE_TIMEOUT_S
 from ingest.readers import ReadOptions
+from ingest.tables import keep_rows
 from index.records import Document, Heading, Page
 from index.text import BULLET, NUMBERED, is_heading_like
 
@@ -65,7 +66,7 @@ def read_pdf(path: Path, data: bytes, options: ReadOptions, *, report: str, sha2
     if sum(_letters(t) for t in texts) < MIN_LETTERS:
         raise _no_text_error(path, result, len(texts), options)
     outline = _outline_by_page(result.get("outline") or [])
-    pages = tuple(Page(number=i + 1, label=labels[i], text=paragraphs(texts[i]),
+    pages = tuple(Page(number=i + 1, label=labels[i], text=paragraphs(keep_rows(texts[i])),
                        heading=Heading(section=outline[i][0]) if i in outline else None,
                        outline=tuple(outline.get(i, ())), ocr=i in result["ocr"])
                   for i in range(len(texts)))

@@ -61,9 +61,36 @@ def is_header(line: str) -> bool:
     return not any(CELL_NUMBER.match(c) and not YEAR.match(c) for c in cells)
 
 
+def keep_rows(text: str) -> str:
+    """A page's text with every table line (rows, their header and caption) set apart by blank
+    lines, so that rebuilding paragraphs from the page's lines (ingest.pdf_reader) leaves each
+    row on a line of its own."""
+    lines = text.split("\n")
+    marked: set[int] = set()
+    for table in find_tables(lines):
+        marked.update(range(table.start, table.end))
+    if not marked:
+        return text
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if i in marked:
+            out.extend(["", line, ""])
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def find_tables(lines: list[str]) -> list[Table]:
     """Every run of at least MIN_ROWS row lines, with the header line right above it and a
-    caption line a little higher (or the header itself when it reads like a caption)."""
+    caption line a little higher (or the header itself when it reads like a caption).
+    Blank lines between rows do not end a table; `start` and `end` index `lines`."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    compact = [lines[i] for i in filled]
+    return [Table(filled[t.start], filled[t.end - 1] + 1, t.caption, t.header, t.rows)
+            for t in _find_tables(compact)]
+
+
+def _find_tables(lines: list[str]) -> list[Table]:
     tables: list[Table] = []
     i = 0
     while i < len(lines):

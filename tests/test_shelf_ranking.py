@@ -107,3 +107,13 @@ def test_named_report_is_the_one_whose_title_words_the_question_uses():
                 _passage("c:p1:1", "x", report="glotip.pdf", title="Global Report on Trafficking in Persons 2024")]
     assert rerank.named_report("According to the school resource officer guide, why?", passages) == "SRO.pdf"
     assert rerank.named_report("How many victims were detected?", passages) is None
+
+
+def test_keep_rows_sets_table_lines_apart_so_paragraph_rebuilding_keeps_them():
+    from ingest.pdf_reader import paragraphs
+    from ingest.tables import keep_rows
+
+    text = "\n".join(["Table 4. Detected victims, North Africa, 2019-2022", "Country 2019 2020 2021",
+                      "Algeria 850 2,382 2,815", "Egypt 404 3,857 3,458", "Libya 20 3,688 620"])
+    rebuilt = paragraphs(keep_rows(text)).split("\n\n")
+    assert rebuilt == text.split("\n")

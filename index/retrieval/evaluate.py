@@ -5,7 +5,7 @@ A question without "evidence" is unanswerable: the right response is to abstain.
 A hit answers a question when its page is one of `pages` (or `pages` is empty), its
 report name contains `report` (when given; case-insensitive) and its text contains one
 of `evidence`, compared case-insensitively with whitespace collapsed and `*`/`_` removed.
-`pages` are physical 1-based pages (Passage.page), not printed labels.
+`pages` are physical 1-based pages (Passage.page to page_end), not printed labels.
 
 On a shelf of several reports, the distractor rate is the share of answerable questions
 where a passage from another report is ranked above the first right one (or, when none
@@ -70,12 +70,20 @@ def load_questions(path: Path) -> list[EvalQuestion]:
 
 
 def answers(question: EvalQuestion, passage: Passage) -> bool:
-    if question.pages and passage.page not in question.pages:
+    if question.pages and not any(_on_pages(passage, page) for page in question.pages):
         return False
     if question.report and question.report.casefold() not in passage.report.casefold():
         return False
     text = normalise_for_match(passage.text)
     return any(normalise_for_match(e) in text for e in question.evidence)
+
+
+def _on_pages(passage: Passage, page: int) -> bool:
+    """Whether `page` is among the pages a passage is cited to (a passage that runs on over a
+    page break is cited to both)."""
+    if passage.page is None:
+        return False
+    return passage.page <= page <= (passage.page_end or passage.page)
 
 
 def evaluate(ask: Callable[[str], Answer], questions: Sequence[EvalQuestion]) -> list[QuestionResult]:

@@ -100,8 +100,9 @@ class Vocabulary:
             # "1,500" and "1500", "$11,000" and "11,000" are the same figure.
             bare = term.folded.replace(",", "").lstrip("$")
             return any(w.replace(",", "").lstrip("$") == bare for w in self.words if w[:1].isdigit() or w[:1] == "$")
-        if term.text.isupper() and term.folded in self.initialisms:
-            return True
+        capitals = "".join(c for c in term.text if c.isupper()).casefold()
+        if len(capitals) >= 2 and capitals in self.initialisms and sum(c.isupper() for c in term.text) * 2 >= len(term.text):
+            return True  # "DRC", and "DoD" (Department of Defense: joiners are not initials)
         return any(_close(term.folded, w) for w in self.words)
 
 

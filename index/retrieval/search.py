@@ -113,8 +113,11 @@ class Searcher:
         return self.store.manifest.reports
 
     def ask(self, question: str, *, k: int = DEFAULT_K, filters: Filters = Filters(),
-            interpreted: str | None = None) -> Answer:
+            interpreted: str | None = None, focus: str | None = None) -> Answer:
+        """`focus`: the report in focus (e.g. the last one cited); "this report/region/..." in the
+        question then means it. A filter to one report puts that report in focus."""
         query = interpreted or question
+        focus = focus or (filters.reports[0] if len(filters.reports) == 1 else None)
         allowed = self._masks.allowed(filters)
         if not question.strip() or k <= 0 or (allowed is not None and not allowed.any()):
             return Answer(question, False, (), query, filters)
@@ -123,7 +126,8 @@ class Searcher:
         rq = ranking.RankingQuery(question, query, english, language)
         q = self.embedder.encode([english])[0]
         candidates, sentence_scores = self._candidates(rq, q, k=k, allowed=allowed)
-        ranked = ranking.rank(rq, candidates, self.store.passages, k=k, multilingual=self.multilingual is not None)
+        ranked = ranking.rank(rq, candidates, self.store.passages, k=k, multilingual=self.multilingual is not None,
+                              focus=focus)
         vectors = self.store.contents.vectors
         hits = tuple(self._hit(rank, row, score, float(np.dot(vectors[row], q)), english, sentence_scores[row])
                      for rank, (row, score) in enumerate(zip(ranked.rows, ranked.scores), start=1))
