@@ -7,6 +7,7 @@ fails adds nothing and changes nothing; the run goes on and exits 1 at the end.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -57,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The model loaders' own progress bars and notices would break into ours.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     args = parse_args(argv)
     index_dir = args.index_dir or default_index_dir()
     paths = args.paths or ([] if args.remove or args.repair else [DEFAULT_CORPUS])
@@ -103,12 +107,13 @@ class TerminalProgress:
 
     def event(self, event: ProgressEvent) -> None:
         left = f", {_duration(event.seconds_left)} left" if event.seconds_left is not None else ""
-        rate = f" · {event.pages_per_s:.1f} pages/s{left}" if event.pages_per_s else ""
+        rate = f"{event.pages_per_s:.1f} pages/s{left}" if event.pages_per_s else ""
         self._bar.total = max(1, event.pages_total)
         self._bar.n = min(event.pages_done, self._bar.total)
         label = {"multilingual": "multilingual vectors"}.get(event.stage, event.stage)
         file = f" {Path(event.current_file).name[:40]}" if event.current_file else ""
-        self._bar.set_description_str(f"[{event.files_done}/{event.files_total}] {label}{file}", refresh=False)
+        self._bar.set_description_str(f"{event.files_done}/{event.files_total} files done · {label}{file}",
+                                      refresh=False)
         self._bar.set_postfix_str(rate, refresh=False)
         self._bar.refresh()
 

@@ -16,7 +16,10 @@ from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_
 
 from index.errors import StoreError
 from index.store import disk
-from ingest.pipeline import FAILED, FileOutcome, IngestRun, Log, Summary, previous_reports
+from index.store.backend import database_url
+from ingest.pipeline import FAILED, FileOutcome, IngestRun, Log, Progress, ProgressEvent, Summary, previous_reports
+
+__all__ = ["ProgressEvent", "ingest_uploads", "safe_report_name"]
 from ingest.readers import ReadOptions
 
 MAX_UPLOAD_MB = 50
@@ -35,7 +38,10 @@ def safe_report_name(name: str) -> str:
 def ingest_uploads(index_dir: Path, uploads: Sequence[tuple[str, bytes]], *,
                    options: ReadOptions = ReadOptions(), log: Log | None = None,
                    embedder_factory: Callable[[], Embedder] = MiniLMEmbedder, embedder: Embedder | None = None,
-                   multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual) -> Summary:
+                   multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual,
+                   progress: Progress | None = None) -> Summary:
+    """Add the uploaded (name, bytes) files. `progress` receives `ProgressEvent`s (files and pages
+    done and to do, pages per second, seconds left, the file at hand): an st.progress can show them."""
     names = [safe_report_name(name) for name, _ in uploads]
     with tempfile.TemporaryDirectory(prefix="caaht-upload-") as folder:
         paths = []
@@ -43,8 +49,14 @@ def ingest_uploads(index_dir: Path, uploads: Sequence[tuple[str, bytes]], *,
             path = Path(folder) / f"upload-{number}"
             path.write_bytes(data)
             paths.append(path)
-        run = IngestRun(index_dir, options=options, embedder_factory=embedder_factory, embedder=embedder,
-                        multilingual_factory=multilingual_factory, log=log)
+        url = database_url()
+        if url:  # PostgreSQL (CAAHT_DATABASE_URL): the uploads go into the database
+            from ingest.postgres_run import PostgresIngestRun
+            run = PostgresIngestRun(url, options=options, embedder_factory=embedder_factory, embedder=embedder,
+                                    multilingual_factory=multilingual_factory, log=log, progress=progress)
+        else:
+            run = IngestRun(index_dir, options=options, embedder_factory=embedder_factory, embedder=embedder,
+                            multilingual_factory=multilingual_factory, log=log, progress=progress)
         try:
             return run.execute(paths, names=names)
         except StoreError as exc:  # a full disk, say: the page shows the sentence, the old index answers

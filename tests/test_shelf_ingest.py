@@ -213,3 +213,15 @@ def test_a_large_store_gets_its_multilingual_vectors_segment_by_segment(tmp_path
     assert [r.multilingual_pending for r in store.manifest.reports] == [False] * 3
     assert store.contents.multilingual_vectors.any(axis=1).all()
     assert len(store.contents.multilingual_vectors) == len(store.passages) == 18
+
+
+def test_uploads_drive_a_progress_bar(tmp_path: Path):
+    from ingest.uploads import ingest_uploads
+
+    events: list[ProgressEvent] = []
+    summary = ingest_uploads(tmp_path / "store", [("a.txt", TINY_REPORT.encode()), ("b.txt", b"\x00binary")],
+                             embedder_factory=HashingEmbedder, multilingual_factory=lambda: None,
+                             progress=events.append)
+    assert [o.outcome for o in summary.outcomes] == ["ok", "unsupported type"]
+    assert (events[-1].stage, events[-1].files_done, events[-1].files_total) == ("done", 2, 2)
+    assert any(e.stage == "embedding" and e.current_file == "a.txt" for e in events)
