@@ -14,6 +14,12 @@ Layout of a store directory::
     sources/<sha256>        the report files as ingested, for rebuilds and provenance
     ingest.lock             held by the one writer
 
+A large store (index/store/embedded_writer.py `SEGMENTED_FROM_PASSAGES`) keeps the per-passage
+files per segment instead, in row order: gen-…/segments/<name>/{passages.jsonl, vectors.npy, …},
+listed in the manifest's `segments`; a segment a generation keeps from the one before is a set
+of hard links, so publishing one report does not rewrite the others. The BM25 index (and any
+approximate index) stays one per generation.
+
 A writer builds a new generation beside the old one, fsyncs it, and only then
 repoints CURRENT, so a reader sees the old generation or the new one, never a mix.
 """
