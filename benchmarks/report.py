@@ -31,41 +31,25 @@ def build_rows(data: dict) -> list[dict]:
         rows += question_rows(data["ask"], data.get("ask_split", {}), floor, peer)
     if "app" in data:
         rows += app_rows(data["app"], floor)
+    if peer:
+        rows += peer_rows(peer)
     for size, figures in (data.get("scale") or {}).items():
         rows += scale_rows(int(size), figures, floor)
     return rows
 
 
-class Floors:
-    """The bare-model figures of this run, summed over the models the store uses."""
-
-    def __init__(self, floors: dict | None):
-        self.raw = floors or {}
-        self.models = [m for m in ("minilm", "e5") if self.raw.get(m)]
-
-    def total(self, key: str) -> float | None:
-        if not self.models:
-            return None
-        return sum(self.raw[m][key] for m in self.models)
-
-    def of(self, model: str, key: str) -> float | None:
-        return (self.raw.get(model) or {}).get(key)
-
-    @property
-    def question(self) -> float | None:
-        return self.total("question_s")
-
-    @property
-    def cold(self) -> float | None:
-        if not self.models:
-            return None
-        return sum(self.raw[m]["import_s"] + self.raw[m]["load_s"] + self.raw[m]["question_s"] for m in self.models)
-
-    @property
-    def ingest(self) -> float | None:
-        if not self.models:
-            return None
-        return sum(self.raw[m]["import_s"] + self.raw[m]["load_s"] + self.raw[m]["encode_s"] for m in self.models)
+def peer_rows(peer: dict) -> list[dict]:
+    """The peer's own figures, in the peer column (the ratios to it are in the rows above)."""
+    s = "peer (LlamaIndex, own venv)"
+    stages = peer.get("stages") or {}
+    return [row(s, f"process wall ({peer['documents']} documents → {peer['nodes']} chunks, {peer['questions']} "
+                   "questions)", None, "s", peer=peer["process_wall_s"]),
+            row(s, "model load", None, "s", peer=peer["model_load_s"]),
+            row(s, "ingest: read / split / embed / BM25", None, "s", peer=peer["ingest_s"],
+                note=" / ".join(fmt(stages.get(k), "s") for k in ("read_s", "split_s", "embed_s", "bm25_and_fusion_s"))),
+            row(s, "warm question p50 (fusion retriever, k=10)", None, "s", peer=peer["p50_s"],
+                note=f"p95 {fmt(peer['p95_s'], 's')}"),
+            row(s, "peak RSS", None, "MB", peer=peer["peak_rss_mb"])]
 
 
 def ingest_rows(cli: dict, split: dict, floor: Floors, peer: dict) -> list[dict]:
