@@ -52,6 +52,38 @@ def peer_rows(peer: dict) -> list[dict]:
             row(s, "peak RSS", None, "MB", peer=peer["peak_rss_mb"])]
 
 
+class Floors:
+    """The bare-model figures of this run, summed over the models the store uses."""
+
+    def __init__(self, floors: dict | None):
+        self.raw = floors or {}
+        self.models = [m for m in ("minilm", "e5") if self.raw.get(m)]
+
+    def total(self, key: str) -> float | None:
+        if not self.models:
+            return None
+        return sum(self.raw[m][key] for m in self.models)
+
+    def of(self, model: str, key: str) -> float | None:
+        return (self.raw.get(model) or {}).get(key)
+
+    @property
+    def question(self) -> float | None:
+        return self.total("question_s")
+
+    @property
+    def cold(self) -> float | None:
+        if not self.models:
+            return None
+        return sum(self.raw[m]["import_s"] + self.raw[m]["load_s"] + self.raw[m]["question_s"] for m in self.models)
+
+    @property
+    def ingest(self) -> float | None:
+        if not self.models:
+            return None
+        return sum(self.raw[m]["import_s"] + self.raw[m]["load_s"] + self.raw[m]["encode_s"] for m in self.models)
+
+
 def ingest_rows(cli: dict, split: dict, floor: Floors, peer: dict) -> list[dict]:
     s = "ingest"
     pages = sum(f["pages"] for f in split.get("parse", [])) or None
