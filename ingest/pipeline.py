@@ -25,11 +25,12 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 from ingest.builder import add_multilingual, embed_report, open_contents, writer_lock
 from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
 from index.store.embedded import CURRENT, MANIFEST, Contents, clean_leftovers, merge_contents, publish
+from index.store.backend import ReportWriter
 from index.store.embedded_writer import EmbeddedWriter
 
 from index.store import disk
@@ -44,6 +45,21 @@ FAILED = "failed"
 OK_OUTCOMES = ("ok", "unchanged", "removed")
 
 Log = Callable[[str], object]
+
+
+class PipelineWriter(ReportWriter, Protocol):
+    """What a run needs of where reports go: the `ReportWriter` protocol (index/store/backend.py)
+    plus keeping report files and looking reports up. `EmbeddedWriter` and `PostgresWriter` are two."""
+
+    def save_source(self, sha256: str, data: bytes, *, about: dict | None = None,
+                    check_existing: bool = False) -> str:
+        """Keep a report file; returns the `source_file` its ReportInfo records."""
+
+    def same_content(self, sha256: str, report: str) -> str | None:
+        """Another report that already holds these bytes, if any."""
+
+    def report_contents(self, report: str) -> Contents:
+        """One report's rows, as `publish_report` takes them (for the multilingual pass)."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +252,7 @@ class IngestRun:
         self._progress = progress
         self._defer = defer_multilingual
         self._meter: _Meter | None = None
-        self.writer: EmbeddedWriter | None = None
+        self.writer: PipelineWriter | None = None
 
     def embedder(self) -> Embedder:
         if self._embedder is None:
@@ -293,7 +309,7 @@ class IngestRun:
     # ------------------------------------------------------------ reading, one file ahead
 
     def _read_ahead(self, files: Sequence[Path], names: Sequence[str] | None,
-                    writer: EmbeddedWriter, options: ReadOptions | None = None) -> Iterator[_Read]:
+                    writer: PipelineWriter, options: ReadOptions | None = None) -> Iterator[_Read]:
         """Each file read (or judged unchanged by its hash) in a thread that keeps one file ahead."""
         ready: queue.Queue = queue.Queue(maxsize=1)
         stop = threading.Event()
@@ -345,7 +361,7 @@ class IngestRun:
 
     # ------------------------------------------------------------ embedding and publishing
 
-    def _ingest_one(self, writer: EmbeddedWriter, item: _Read, summary: Summary, *, defer: bool) -> None:
+    def _ingest_one(self, writer: PipelineWriter, item: _Read, summary: Summary, *, defer: bool) -> None:
         meter = self._meter
         self._say(f"[{item.index + 1}/{len(meter.sizes)}] {item.label}")
         self._add_time("read", item.read_s)
@@ -359,7 +375,7 @@ class IngestRun:
         self._say(f"  {outcome.line()}")
         meter.emit("embedding", item.label)
 
-    def _publish_read(self, writer: EmbeddedWriter, item: _Read, *, defer: bool) -> FileOutcome:
+    def _publish_read(self, writer: PipelineWriter, item: _Read, *, defer: bool) -> FileOutcome:
         status = writer.status(item.report, item.sha256)
         same = writer.same_content(item.sha256, item.report)
         if status == "unchanged" or same:
@@ -400,7 +416,7 @@ class IngestRun:
         self._add_time("embed", time.perf_counter() - started)
         return part
 
-    def _complete_multilingual(self, writer: EmbeddedWriter, summary: Summary) -> None:
+    def _complete_multilingual(self, writer: PipelineWriter, summary: Summary) -> None:
         """The second pass: multilingual vectors for every report still without them (this run's,
         and any a killed run left), one publish each."""
         pending = [r for r in writer.reports() if r.multilingual_pending]
@@ -425,7 +441,7 @@ class IngestRun:
             self._add_time("publish+", time.perf_counter() - started - embedded)
             self._say(f"  {info.report}: multilingual vectors added")
 
-    def _remove(self, writer: EmbeddedWriter, name: str, summary: Summary) -> None:
+    def _remove(self, writer: PipelineWriter, name: str, summary: Summary) -> None:
         if not any(r.report == name for r in writer.reports()):
             known = ", ".join(sorted(r.report for r in writer.reports())) or "none"
             summary.outcomes.append(FileOutcome(name, "not found", detail=f"no report named {name!r} (reports: {known})"))
@@ -466,7 +482,7 @@ class IngestRun:
         self._log(text + "\n")
 
 
-def _about_of(writer: EmbeddedWriter, report: str) -> dict:
+def _about_of(writer: PipelineWriter, report: str) -> dict:
     info = next((r for r in writer.reports() if r.report == report), None)
     return {"title": info.title, "year": info.year} if info else {}
 
