@@ -21,7 +21,10 @@ MAX_WORDS = 120
 # Changing how text is split changes every passage: the store records this and
 # rebuilds rather than mixing passages cut two ways.
 SPLITTER_VERSION = 4
-PART_LABEL = re.compile(r"^highlights of the (presentation|discussion)s?\b", re.IGNORECASE)
+PART_LABEL = re.compile(r"^(?:highlights of the (presentation|discussion)s?|pikat kryesore t[ëe] (prezantimit|diskutimit))\b",
+                        re.IGNORECASE)
+# Albanian extracts' part labels ("Pikat kryesore të diskutimit") name the same parts.
+ALBANIAN_PARTS = {"prezantimit": "presentation", "diskutimit": "discussion"}
 ACTIONS_LABEL = re.compile(r"\bactions?\b", re.IGNORECASE)
 SUB_ITEM = re.compile(r"^\s+[-*•]\s+")
 MAX_TEXT_HEADING_WORDS = 12
@@ -149,7 +152,7 @@ def _names_a_section(line: str) -> bool:
 def _heading_line(state: _State, page: Page, line: str) -> None:
     part = PART_LABEL.match(line)
     if part:
-        state.part = part.group(1).lower()
+        state.part = (part.group(1) or ALBANIAN_PARTS[part.group(2).lower()]).lower()
         return None
     title = _outline_title(page, line)
     if title is not None:

@@ -53,6 +53,13 @@ def test_albanian_report_keeps_its_page_markers_title_and_presenters():
                                       "Prefektura e Shkodrës")
 
 
+def test_albanian_part_labels_mark_presentation_and_discussion():
+    passages = split_document(read_report(ALBANIAN_REPORT))
+    assert [(p.page, p.part) for p in passages if p.page == 12] == [
+        (12, None), (12, "presentation"), (12, "presentation"), (12, "presentation"), (12, "discussion"),
+        (12, "discussion")]
+
+
 def test_albanian_tokens_are_not_english_stemmed_and_drop_albanian_function_words():
     text = "Komiteti Rajonal kundër trafikimit të qenieve njerëzore u mblodh në Kukës; viktimave, 2007"
     assert albanian_tokens(text) == ["komitet", "rajonal", "trafikim", "qeni", "njerez", "mblodh", "kukes",
