@@ -117,3 +117,34 @@ def test_keep_rows_sets_table_lines_apart_so_paragraph_rebuilding_keeps_them():
                       "Algeria 850 2,382 2,815", "Egypt 404 3,857 3,458", "Libya 20 3,688 620"])
     rebuilt = paragraphs(keep_rows(text)).split("\n\n")
     assert rebuilt == text.split("\n")
+
+
+def _candidates(rows, best=0.6):
+    import numpy as np
+    from index.retrieval.ranking import Candidates, SignalList
+    order = np.array(rows, dtype=np.int64)
+    lists = {"lexical": SignalList(order, np.linspace(2.0, 1.0, len(rows)).astype(np.float32)),
+             "sentence": SignalList(order, np.full(len(rows), best, np.float32))}
+    return Candidates(lists, {int(r): best for r in rows})
+
+
+def test_rank_puts_a_reference_entry_below_the_content_that_answers():
+    from index.retrieval.ranking import RankingQuery, rank
+    passages = (
+        _passage("g:p40:1", "Nigeria 2022 (2023). Journal of Migration, 15(4), 178–185, https://doi.org/10.1/x", 40),
+        _passage("g:p9:1", "In 2022, Nigeria detected 1,200 victims of trafficking for forced labour.", 9))
+    query = RankingQuery("How many victims did Nigeria detect in 2022?", "How many victims did Nigeria detect in 2022?",
+                         "How many victims did Nigeria detect in 2022?", "en")
+    ranked = rank(query, _candidates([0, 1]), passages, k=2, multilingual=False)
+    assert (ranked.rows, ranked.answered) == ((1, 0), True)
+
+
+@pytest.mark.parametrize("country, answered", [("Nigeria", True), ("Bangladesh", False)],
+                         ids=["named-in-passage", "named-nowhere"])
+def test_rank_refuses_a_question_whose_key_terms_no_passage_holds(country, answered):
+    from index.retrieval.ranking import RankingQuery, rank
+    passages = (_passage("g:p9:1", "In 2022, Nigeria detected 1,200 victims of trafficking for forced labour.", 9),
+                _passage("g:p10:1", "Victims of forced labour were detected in many countries in 2022.", 10))
+    q = f"How many victims of forced labour did {country} detect in 2022?"
+    ranked = rank(RankingQuery(q, q, q, "en"), _candidates([0, 1]), passages, k=2, multilingual=False)
+    assert ranked.answered is answered
