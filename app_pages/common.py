@@ -26,6 +26,7 @@ from index.quotes.workspace import LOCAL_USER, Workspace, WorkspaceError
 from index.records import Passage
 from index.retrieval.search import Searcher
 from index.settings import default_index_dir
+from index.store.backend import database_url
 from index.store.embedded import ReportInfo, Store, current_generation, load_store
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -72,7 +73,37 @@ def get_store(index_dir: str, generation: str) -> Store:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def get_searcher(index_dir: str, generation: str) -> Searcher:
     models = get_models()
+    url = database_url()
+    if url:  # PostgreSQL (CAAHT_DATABASE_URL): the database answers; one connection per app server
+        from index.store.postgres import PostgresSearcher
+        return PostgresSearcher(url, models.embedder, models.multilingual)
     return Searcher(get_store(index_dir, generation), models.embedder, models.multilingual)
+
+
+@st.cache_resource(show_spinner="Loading the index…", max_entries=2)
+def get_database_view(url: str, version: str):
+    # Keyed by the database's version: after an ingest adds or removes a report, the next run reloads.
+    from index.store.postgres.view import load_view
+    return load_view(url)
+
+
+def current_database(url: str, *, quiet: bool):
+    """current_store() on PostgreSQL: the reports and passages in the database, as a Store-like view."""
+    from index.store.postgres.view import version
+
+    try:
+        now = version(url)
+        if now is None:
+            if not quiet:
+                st.info("The database holds no reports yet. Add them with:\n\n"
+                        "`python -m ingest --database-url …` (or with `CAAHT_DATABASE_URL` set), "
+                        "then reload this page.")
+            return None
+        return get_database_view(url, now)
+    except StoreError as exc:
+        if not quiet:
+            st.error(f"The database cannot be used. {exc}")
+        return None
 
 
 def index_dir() -> Path:
@@ -81,6 +112,8 @@ def index_dir() -> Path:
 
 def current_store(*, quiet: bool = False) -> Store | None:
     """The store as published now, or None after saying why (unless `quiet`)."""
+    if database_url():
+        return current_database(database_url(), quiet=quiet)
     folder = index_dir()
     try:
         generation = current_generation(folder)

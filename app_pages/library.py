@@ -11,6 +11,7 @@ import streamlit as st
 from app_pages.common import (basket_summary, current_store, get_models, index_dir, indexed_reports,
                               load_session, model_loading, style_selector, workspace)
 from index.quotes.library import NO_TEXT, OK, PARTLY, page_list, report_facts
+from index.store.backend import database_url
 from ingest.pipeline import IngestRun
 from ingest.readers import ReadOptions
 from ingest.uploads import MAX_UPLOAD_MB, ingest_uploads
@@ -31,8 +32,13 @@ class Outcome:
 def run_ingest(files=(), *, remove=(), names=None, status=None):
     """An ingest with the app's loaded model, reporting each step into `status`."""
     models = get_models()
-    run = IngestRun(index_dir(), embedder=models.embedder, multilingual_factory=lambda: models.multilingual,
-                    log=_logger(status))
+    if database_url():
+        from ingest.postgres_run import PostgresIngestRun
+        run = PostgresIngestRun(database_url(), embedder=models.embedder,
+                                multilingual_factory=lambda: models.multilingual, log=_logger(status))
+    else:
+        run = IngestRun(index_dir(), embedder=models.embedder, multilingual_factory=lambda: models.multilingual,
+                        log=_logger(status))
     return run.execute(list(files), remove=list(remove), names=names)
 
 

@@ -33,6 +33,8 @@ from tests.pg_server import PgServer, PgUnavailable
 from tests.test_cli import HIT_FIELDS, run_index
 
 REQUIRED = os.environ.get("REQUIRE_POSTGRES") == "1"
+# Two app servers load their models at the same time: slower than one on a busy CI machine.
+APP_ANSWER_TIMEOUT_MS = 600_000
 CHILD_TIMEOUT_S = 120
 
 
@@ -420,6 +422,22 @@ def _wait_until(condition, what: str, timeout_s: float = 30.0) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def test_app_answers_from_postgres(pg_server, real_store: Path, tmp_path: Path, monkeypatch):
+    """The app's page logic (AppTest) with CAAHT_DATABASE_URL: the same cited answer as on the folder."""
+    from streamlit.testing.v1 import AppTest
+
+    url = new_database(pg_server)
+    export_to_postgres(real_store, url)
+    monkeypatch.setenv("CAAHT_DATABASE_URL", url)
+    monkeypatch.setenv("CAAHT_INDEX_DIR", str(tmp_path / "no-index"))  # users' saved work only
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=400).run()
+    at.chat_input[0].set_value("How many flyers were distributed?").run()
+    assert not at.exception
+    assert at.code[0].value == ("“An awareness raising campaign distributed 1,500 flyers and 150 posters with "
+                                "anti-trafficking messages.” — 2006 CAAHT Annual Conference Report, p. 23, "
+                                "presentation by Ms. Aida Orgocka (Christian Children's Fund, Albania)")
+
+
 def test_two_app_servers_answer_from_one_database(pg_server, real_store: Path, tmp_path: Path):
     """Two Streamlit servers (as behind a reverse proxy), both with CAAHT_DATABASE_URL set and no
     store folder of their own, answer the same question from the one database, in Chromium."""
@@ -441,7 +459,7 @@ def test_two_app_servers_answer_from_one_database(pg_server, real_store: Path, t
             try:
                 for server in servers:
                     tab = open_tab(browser, server)
-                    ask(tab.page, FLYERS)
+                    ask(tab.page, FLYERS, timeout=APP_ANSWER_TIMEOUT_MS)
                     best = tab.page.locator(BEST).first.inner_text()
                     assert "1,500 flyers and 150 posters" in best and "p. 23" in best, best
                     tab.context.close()
