@@ -107,9 +107,20 @@ class Summary:
         if self.note:
             lines.append(self.note)
         lines += [f"  {'FAILED ' if not o.ok else ''}{o.line()}{_took(o)}" for o in self.outcomes]
+        if self.timings.get("wall", 0) >= 0.05:
+            lines.append(self._time_line())
         state = f"new generation {self.generation}" if self.generation else "unchanged"
         lines.append(f"Store: {self.passages} passages from {self.reports} report(s) ({state}).")
         return "\n".join(lines) + "\n"
+
+
+    def _time_line(self) -> str:
+        t = self.timings
+        parts = [f"{name} {t[key]:.1f} s" for key, name in (("read", "reading"), ("embed", "embedding"),
+                                                              ("embed multilingual", "multilingual"),
+                                                              ("publish", "publishing")) if t.get(key)]
+        publishes = f" in {t['publishes']} publish(es)" if t.get("publishes") else ""
+        return f"Time: {t['wall']:.1f} s ({', '.join(parts)}{publishes}; reading overlaps embedding)."
 
 
 def _took(outcome: FileOutcome) -> str:
@@ -393,10 +404,8 @@ class IngestRun:
         self._meter.pages[item.index] = len(doc.pages)
         source = writer.save_source(doc.sha256, item.data, about=_about(doc))
         part = self._embed(doc, passages, source, item, defer=defer)
-        started = time.perf_counter()
         self._meter.emit("publishing", item.label)
         writer.publish_report(part)
-        self._add_time("publish+", time.perf_counter() - started)
         action = "replaced the earlier version" if status == "changed" else "new"
         return FileOutcome(item.label, "ok", doc.report,
                            f"{len(passages)} passages from {len(doc.pages)} page(s), {action}",
@@ -438,7 +447,6 @@ class IngestRun:
             embedded = time.perf_counter() - started
             self._add_time("embed multilingual", embedded)
             writer.publish_report(part)
-            self._add_time("publish+", time.perf_counter() - started - embedded)
             self._say(f"  {info.report}: multilingual vectors added")
 
     def _remove(self, writer: PipelineWriter, name: str, summary: Summary) -> None:
