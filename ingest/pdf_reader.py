@@ -9,8 +9,10 @@ quotable passages.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -170,8 +172,10 @@ def _collect(path: Path, request: dict, options: ReadOptions) -> tuple[WorkerRes
     """Feed the request to the child and gather its events until it ends or its time runs out.
 
     Returns the events and the child's exit code (None when it was killed for time)."""
+    # Its own process group, so a kill for time also ends the Tesseract processes it started.
     process = subprocess.Popen([sys.executable, "-m", "ingest.pdf_worker"], cwd=PACKAGE_ROOT,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               start_new_session=os.name == "posix")
     events: queue.Queue = queue.Queue()
     threading.Thread(target=_read_events, args=(process.stdout, events), daemon=True).start()
     try:
@@ -233,6 +237,11 @@ def _record(got: WorkerResult, event: dict, progress: "OcrProgress") -> None:
 
 
 def _kill(process: subprocess.Popen) -> None:
+    if os.name == "posix":
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     process.kill()
     process.wait()
 

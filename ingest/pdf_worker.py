@@ -42,6 +42,24 @@ def limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def die_with_parent() -> None:
+    """Linux: end this worker when the ingest that started it ends (it runs in its own process
+    group, so a kill of the ingest's group would not reach it otherwise)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import os
+        import signal
+
+        parent = os.getppid()
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
 def failure(outcome: str, detail: str) -> dict:
     return {"event": "failure", "outcome": outcome, "detail": detail[:300]}
 
@@ -227,6 +245,7 @@ def _page_needs_ocr(page, text: str, pdfium) -> bool:
 
 
 def main() -> int:
+    die_with_parent()
     request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     # Load the parser, the renderer and their decoders first: the limit is for what a file makes
     # them allocate.
