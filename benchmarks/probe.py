@@ -93,16 +93,18 @@ class Recorder:
         return timed
 
 
-def hook(stopwatch: Stopwatch, target, attr: str, label: str, missing: list[str]) -> None:
+def hook(stopwatch: Stopwatch, target, attr: str, label: str, missing: list[str]) -> bool:
     """Replace `target.attr` by a timed wrapper if it exists (frozen dataclasses included)."""
     function = getattr(target, attr, None) if target is not None else None
     if not callable(function):
         missing.append(f"{type(target).__name__}.{attr}")
-        return
+        return False
     try:
         object.__setattr__(target, attr, stopwatch.wrap(function, label))
     except (AttributeError, TypeError):
         missing.append(f"{type(target).__name__}.{attr} (read-only)")
+        return False
+    return True
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
@@ -236,19 +238,23 @@ def ask_split(index_dir: Path, questions: list[str], k: int) -> dict:
 
 
 def _hook_searcher(searcher, stopwatch: Stopwatch, missing: list[str]) -> None:
+    """Wrap whatever of QUESTION_STAGES / MODULE_STAGES exists; a stage none of whose hooks
+    found its target is listed in `missing` (its time then shows up as "other")."""
     if getattr(searcher, "embedder", None) is not None:
         object.__setattr__(searcher, "embedder", Recorder(searcher.embedder, stopwatch, "encode question minilm"))
     if getattr(searcher, "multilingual", None) is not None:
         object.__setattr__(searcher, "multilingual", Recorder(searcher.multilingual, stopwatch, "encode question e5"))
+    found, tried = set(), []
     for path, attr, label in QUESTION_STAGES:
         target = functools.reduce(lambda obj, name: getattr(obj, name, None), filter(None, path.split(".")),
                                   searcher)
-        if target is not None and callable(getattr(target, attr, None)):
-            hook(stopwatch, target, attr, label, missing)
-        else:
-            missing.append(f"{path or 'searcher'}.{attr}")
+        if hook(stopwatch, target, attr, label, tried):
+            found.add(label)
     for module_name, attr, label in MODULE_STAGES:
-        hook(stopwatch, sys.modules.get(module_name), attr, label, missing)
+        if hook(stopwatch, sys.modules.get(module_name), attr, label, tried):
+            found.add(label)
+    labels = dict.fromkeys(label for *_, label in QUESTION_STAGES + MODULE_STAGES)
+    missing.extend(label for label in labels if label not in found)
 
 
 # --------------------------------------------------------------------------- synthetic stores

@@ -144,7 +144,7 @@ def question_rows(ask: dict, split: dict, floor: Floors, peer: dict) -> list[dic
     if split:
         missing = split.get("missing_hooks") or []
         rows.append(row(s, "in-process ask p50 (probe; stages below are p50s of each)", split["ask"]["p50"], "s",
-                        floor=floor.question, note=f"not timed (hook not found): {', '.join(missing)}" if missing else ""))
+                        floor=floor.question, note=f"stages not timed (no hook found; in 'other'): {', '.join(missing)}" if missing else ""))
         rows += [row(s, f"  stage p50: {label}", figures["p50"], "s", floor=_stage_floor(label, floor))
                  for label, figures in sorted(split["stages"].items(), key=lambda kv: _stage_order(kv[0]))]
     return rows
