@@ -27,8 +27,10 @@ RENDER_DPI = 300
 # ...unless that would exceed this many pixels (a poster-sized or hostile page box).
 MAX_RENDER_PIXELS = 40_000_000
 # A page needs OCR when it has fewer letters than this per square inch of its area
-# (a page of running text has 20-30) and an image covers at least MIN_IMAGE_SHARE of it.
-MIN_LETTERS_PER_SQUARE_INCH = 1.0
+# (a page of running text has 20-30; a scan with a stamped date a few in all; a chapter cover
+# with a title over a photo, which needs no OCR, about 0.7) and an image covers at least
+# MIN_IMAGE_SHARE of it.
+MIN_LETTERS_PER_SQUARE_INCH = 0.5
 MIN_IMAGE_SHARE = 0.5
 # A3 (11.7 × 16.5 in): pages with more letters than this page's threshold are never looked at.
 LARGEST_USUAL_PAGE_SQUARE_INCHES = 194
