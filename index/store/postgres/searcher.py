@@ -19,7 +19,7 @@ import numpy as np
 
 from index.errors import StoreMismatch, StoreMissing
 from index.records import Passage
-from index.retrieval import ranking
+from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
 from index.retrieval.search import DEFAULT_K, Answer, FilterChoices, Filters, Hit, best_span
 from index.store.lexical import BM25_B, BM25_K1, STOPWORDS, TOKEN
@@ -45,9 +45,13 @@ PASSAGE_FIELDS = ("record",)
 
 @dataclass(frozen=True)
 class _Row:
+    row_id: int
     score: float
     similarity: float
+    multilingual: float | None
     passage: Passage
+    before: Passage | None  # the passage before it in the same report (for the key-term check)
+    after: Passage | None
     starts: list[int]
     stops: list[int]
     sentence_scores: list[float]
@@ -78,8 +82,10 @@ class PostgresSearcher:
     # ------------------------------------------------------------ the searcher interface
 
     def ask(self, question: str, *, k: int = DEFAULT_K, filters: Filters = Filters(),
-            interpreted: str | None = None) -> Answer:
+            interpreted: str | None = None, focus: str | None = None) -> Answer:
+        """As the embedded Searcher.ask; `focus` is the report in focus ("this report")."""
         query = interpreted or question
+        focus = focus or (filters.reports[0] if len(filters.reports) == 1 else None)
         if not question.strip() or k <= 0:
             return Answer(question, False, (), query, filters)
         language = language_of(query)
@@ -92,10 +98,9 @@ class PostgresSearcher:
         # only the fusion itself runs in SQL.
         weights = ranking.weights(language, multilingual=self.multilingual is not None)
         rows = self._run(weights, vectors, _lexical_text(english), filters, k)
-        hits = tuple(self._hit(rank, row, english) for rank, row in enumerate(rows, start=1))
-        best = {rank: max(row.sentence_scores, default=-1.0) for rank, row in enumerate(rows)}
-        answered = ranking.answers(ranking.RankingQuery(question, query, english, language), tuple(best),
-                                   ranking.Candidates({}, best))
+        rq = ranking.RankingQuery(question, query, english, language)
+        order, answered = second_stage(rq, rows, k=k, focus=focus)
+        hits = tuple(self._hit(rank, rows[i], english, score) for rank, (i, score) in enumerate(order, start=1))
         return Answer(question, answered, hits, query, filters)
 
     def reports(self):
@@ -143,9 +148,11 @@ class PostgresSearcher:
         with self._lock:
             records = self._with_retry(query)
         out = []
-        for record in records:
-            score, similarity, *fields, starts, stops, sentence_scores = record
-            out.append(_Row(float(score), float(similarity), Passage.from_json(fields[0]),
+        for row_id, score, similarity, ml_score, record, before, after, starts, stops, sentence_scores in records:
+            out.append(_Row(int(row_id), float(score), float(similarity),
+                            None if ml_score is None else float(ml_score), Passage.from_json(record),
+                            Passage.from_json(before) if before else None,
+                            Passage.from_json(after) if after else None,
                             list(starts or []), list(stops or []), [float(s) for s in sentence_scores or []]))
         return out
 
@@ -165,12 +172,45 @@ class PostgresSearcher:
             except psycopg.OperationalError as exc:
                 raise DatabaseUnavailable(self.url, f"lost the connection to PostgreSQL ({exc})") from exc
 
-    def _hit(self, rank: int, row: _Row, english: str) -> Hit:
+    def _hit(self, rank: int, row: _Row, english: str, score: float) -> Hit:
         text = row.passage.text
         sentences = np.array([[0, a, b] for a, b in zip(row.starts, row.stops)], dtype=np.int32).reshape(-1, 3)
         start, end = best_span(text, sentences, 0, np.asarray(row.sentence_scores, dtype=np.float32), english)
-        return Hit(rank=rank, score=row.score, passage=row.passage, quote=text[start:end], quote_start=start,
+        return Hit(rank=rank, score=score, passage=row.passage, quote=text[start:end], quote_start=start,
                    similarity=row.similarity)
+
+
+def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None) -> tuple[list[tuple[int, float]], bool]:
+    """What `ranking.rank` does after fusing, on the head SQL fused: the rerank of
+    `index.retrieval.rerank`, the answered verdict and the key-term check, so both backends
+    rank alike. Returns (index into rows, score) best first, and the verdict."""
+    if not rows:
+        return [], False
+    lookup = {}
+    for row in rows:
+        lookup[row.row_id] = row.passage
+        if row.before is not None:
+            lookup.setdefault(row.row_id - 1, row.before)
+        if row.after is not None:
+            lookup.setdefault(row.row_id + 1, row.after)
+    ids = np.array([row.row_id for row in rows], dtype=np.int64)
+    fused = np.array([row.score for row in rows], dtype=np.float64)
+    if ranking.RERANK:
+        fused = rerank.adjust(rq.text, rq.english, ids, fused, _Lookup(lookup), focus=focus)
+    order = [int(i) for i in np.argsort(-fused, kind="stable")[:max(k, rerank.KEY_TERM_WINDOWS)]]
+    head = tuple(int(ids[i]) for i in order)
+    top = rows[order[0]]
+    lists = {"multilingual": ranking.SignalList(np.array([top.row_id]), np.array([top.multilingual], np.float32))} \
+        if top.multilingual is not None else {}
+    best = {top.row_id: max(top.sentence_scores, default=-1.0)}
+    answered = ranking.answers(rq, head, ranking.Candidates(lists, best))
+    if answered and ranking.KEY_TERM_CHECK:
+        answered = not rerank.unanswered_terms(rq.text, head, _Lookup(lookup))
+    return [(i, float(fused[i])) for i in order[:k]], answered
+
+
+class _Lookup(dict):
+    """Passages by row id, for the second stage: rows it does not hold are missing (KeyError)."""
 
 
 def _lexical_text(english: str) -> str:
@@ -201,7 +241,9 @@ def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
     """The one SQL statement that answers a question: candidates per signal, fusion, top k."""
     where, params = filter_sql(filters)
     depth = ranking.candidate_depth(k)
-    params.update(k=k, depth=depth, sentence_depth=SENTENCES_PER_CANDIDATE * depth, rrf_k=ranking.RRF_K,
+    # The fused head the second stage (index.retrieval.rerank) may reorder, and whose top rows the
+    # key-term check reads with their neighbours.
+    params.update(head=max(k, rerank.RERANK_DEPTH, rerank.KEY_TERM_WINDOWS), k=k, depth=depth, sentence_depth=SENTENCES_PER_CANDIDATE * depth, rrf_k=ranking.RRF_K,
                   k1=BM25_K1, b=BM25_B)
     ctes, lists = [], []
 
@@ -219,14 +261,17 @@ def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
         ctes.append(_QTERMS)
         use("lexical", (_BM25 if lexical_ranking == "bm25" else _TS_RANK).format(schema=SCHEMA, where=where))
     fused = " UNION ALL ".join(lists)
+    multilingual_score = "-(p.multilingual <#> %(qm)s::vector)" if multilingual else "NULL::float8"
     sql = f"""
 WITH {', '.join(ctes)},
 fused AS (
     SELECT row_id, sum(weight / (%(rrf_k)s + rank)) AS score FROM ({fused}) lists
-    GROUP BY row_id ORDER BY score DESC, row_id LIMIT %(k)s)
-SELECT f.score, -(p.embedding <#> %(q)s::vector), {', '.join('p.' + c for c in PASSAGE_FIELDS)},
-       ss.starts, ss.stops, ss.scores
+    GROUP BY row_id ORDER BY score DESC, row_id LIMIT %(head)s)
+SELECT f.row_id, f.score, -(p.embedding <#> %(q)s::vector), {multilingual_score}, p.record,
+       before.record, after.record, ss.starts, ss.stops, ss.scores
 FROM fused f JOIN {SCHEMA}.passages p USING (row_id)
+LEFT JOIN {SCHEMA}.passages before ON before.row_id = p.row_id - 1 AND before.report = p.report
+LEFT JOIN {SCHEMA}.passages after ON after.row_id = p.row_id + 1 AND after.report = p.report
 LEFT JOIN LATERAL (
     SELECT array_agg(s.start ORDER BY s.start) AS starts, array_agg(s.stop ORDER BY s.start) AS stops,
            array_agg(-(s.embedding <#> %(q)s::vector) ORDER BY s.start) AS scores
