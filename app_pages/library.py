@@ -159,7 +159,8 @@ def report_table(store) -> None:
     facts = report_facts(indexed_reports(store), store.passages)
     reports = indexed_reports(store)
     years = sorted({r.year for r in reports if r.year})
-    st.caption(f"{len(reports)} reports · years {', '.join(map(str, years)) or 'unknown'} · "
+    st.caption(f"{len(reports)} report{'' if len(reports) == 1 else 's'} · "
+               f"year{'' if len(years) == 1 else 's'} {', '.join(map(str, years)) or 'unknown'} · "
                f"{sum(r.pages for r in reports):,} pages · {store.manifest.passage_count:,} passages")
     status = st.segmented_control("Show", [ALL, OK, PARTLY, NO_TEXT], default=ALL, key="library_status")
     shown = [f for f in facts if status in (None, ALL) or f.status == status]

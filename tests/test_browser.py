@@ -743,7 +743,7 @@ def test_a_pdf_report_uploaded_is_listed_shown_with_its_quote_marked_and_removed
     table.wait_for()
     full_page_screenshot(page, ARTIFACTS / "library.png")
     # The table is a canvas grid; the report count above it and the report chooser below are text.
-    page.get_by_text("2 reports ·").wait_for()
+    page.get_by_text("2 reports · years").wait_for()
 
     go_to(page, "Ask")
     ask(page, PDF_QUESTION)
@@ -773,10 +773,13 @@ def test_a_pdf_report_uploaded_is_listed_shown_with_its_quote_marked_and_removed
     page.keyboard.press("Escape")
 
     go_to(page, "Library")
-    page.locator("[data-testid=stSelectbox]").last.click()
-    page.get_by_role("option", name=PDF_NAME).click()
+    chooser = page.locator("[data-testid=stMain] [data-testid=stSelectbox]").first
+    chooser.click()
+    page.keyboard.type(PDF_NAME)
+    page.keyboard.press("Enter")
     settled(page)
     page.get_by_role("button", name="Remove…").click()
+    page.get_by_text(f"({PDF_NAME}) from the index?").wait_for()  # the confirmation names the report
     page.get_by_role("button", name="Yes, remove it").click()
     page.get_by_text("1 removed").wait_for(timeout=INGEST_TIMEOUT)
     go_to(page, "Ask")
@@ -805,7 +808,8 @@ def test_work_survives_a_reload_and_a_server_restart(browser, real_store: Path, 
     try:
         tab = open_tab(browser, server, user="ana@ngo.example")
         page = tab.page
-        page.locator(BEST).first.wait_for(timeout=ANSWER_TIMEOUT)
+        page.locator(f"{BEST} [data-testid=stCode]").first.wait_for(timeout=ANSWER_TIMEOUT)
+        settled(page)
         assert normalise(page.locator(BEST).first.inner_text()) == FLYERS_CITATION
         go_to(page, "Basket")
         page.get_by_text("1,500 flyers and 150 posters").first.wait_for()
