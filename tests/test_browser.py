@@ -783,6 +783,7 @@ def test_a_pdf_report_uploaded_is_listed_shown_with_its_quote_marked_and_removed
     page.get_by_role("button", name="Yes, remove it").click()
     page.get_by_text("1 removed").wait_for(timeout=INGEST_TIMEOUT)
     go_to(page, "Ask")
+    page.locator(MESSAGE).nth(1).wait_for()  # the saved conversation is back before asking again
     ask(page, PDF_QUESTION)
     assert PDF_TITLE not in page.locator(CONTENT).last.inner_text()
 
@@ -813,6 +814,8 @@ def test_work_survives_a_reload_and_a_server_restart(browser, real_store: Path, 
         assert normalise(page.locator(BEST).first.inner_text()) == FLYERS_CITATION
         go_to(page, "Basket")
         page.get_by_text("1,500 flyers and 150 posters").first.wait_for()
+        page.locator("[data-testid=stDownloadButton]").first.wait_for()
+        settled(page)
         full_page_screenshot(page, ARTIFACTS / "basket.png")
         tab.context.close()
         other = open_tab(browser, server)  # another user sees none of it
