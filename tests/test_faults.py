@@ -449,7 +449,7 @@ def test_real_full_tmpfs_during_an_ingest(small_disk: Path):
     assert info.value.free < info.value.needed + disk.RESERVE_BYTES
     assert_untouched(index_dir, generation, before)
     with pytest.MonkeyPatch.context() as patch, pytest.raises(StoreUnwritable, match="the disk filled up") as info:
-        patch.setattr(disk, "ensure_space", lambda folder, needed: None)
+        patch.setattr(disk, "ensure_space", lambda folder, needed, **_kwargs: None)
         ingest_pdf(index_dir, BIG_PDF)
     assert info.value.errno == errno.ENOSPC
     assert_untouched(index_dir, generation, before)
