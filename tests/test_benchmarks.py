@@ -7,6 +7,8 @@ command works and reports every part it promises, so a broken benchmark cannot g
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +26,17 @@ QUICK_TIMEOUT_S = 1200  # generous: the machine may be shared; --quick takes 1â€
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path_factory.mktemp("bench") / "quick.json"
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--no-peer", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=QUICK_TIMEOUT_S)
+    command = [sys.executable, "-m", "benchmarks", "--quick", "--no-peer", "--out", str(out)]
+    # Its own process group, so a timeout also ends the children it measures (ingest, ask, probes).
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=QUICK_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"python -m benchmarks --quick took more than {QUICK_TIMEOUT_S} s")
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     assert done.returncode == 0, f"python -m benchmarks --quick failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
     return done, json.loads(out.read_text("utf-8"))
 
