@@ -21,7 +21,11 @@ from ingest.tables import Table, find_tables, is_row
     ("I. Introduction ........ 3\nII. Why the Guide? ........ 4", "contents"),
     ("0 500 1,000 1,500 2,000 2,500", "chart"),
     ("Call 1-866-347-2423 to report suspicious criminal activity to the HSI Tip Line.", "content"),
-], ids=["sentence", "bare-heading", "bibliography", "endnote-url", "contents", "chart-ticks", "phone-number"])
+    ("Lighthouse ferry posters showed a tracker http://203.0.113.7/pixel.png beside the hotline number.",
+     "content"),
+    ("https://www.unodc.org/documents/data-and-analysis/glotip/2024/GLOTIP2024.pdf", "reference"),
+], ids=["sentence", "bare-heading", "bibliography", "endnote-url", "contents", "chart-ticks", "phone-number",
+        "sentence-with-link", "bare-link"])
 def test_passage_kind(text, kind):
     assert passage_kind(text) == kind
 
