@@ -221,6 +221,13 @@ def main() -> None:
         ask(question, store, filters, style)
 
 
+def report_in_focus(history) -> str | None:
+    """The report the conversation is about: the one the last answer cited first. "This report"
+    or "this region" in the next question then means it."""
+    last = history[-1] if history else None
+    return last.hits[0].passage.report if last is not None and last.hits else None
+
+
 def ask(question: str, store, filters: Filters, style: str) -> None:
     # Show the question at once; the answer follows when the search is done.
     with st.chat_message("user"):
@@ -231,7 +238,8 @@ def ask(question: str, store, filters: Filters, style: str) -> None:
         searcher = get_searcher(str(store.path), store.generation)
         started = time.perf_counter()
         with st.spinner("Searching the reports…"):
-            answer = searcher.ask(question, filters=filters, interpreted=understood.interpreted)
+            answer = searcher.ask(question, filters=filters, interpreted=understood.interpreted,
+                                  focus=report_in_focus(history))
         st.session_state.last_search_seconds = time.perf_counter() - started
         render_answer(answer, len(history), style, full=True)
     history.append(answer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ from app_pages.common import (basket_summary, current_store, get_models, index_d
                               load_session, model_loading, style_selector, workspace)
 from index.quotes.library import NO_TEXT, OK, PARTLY, page_list, report_facts
 from index.store.backend import database_url
-from ingest.pipeline import IngestRun
+from ingest.pipeline import IngestRun, ProgressEvent
 from ingest.readers import ReadOptions
 from ingest.uploads import MAX_UPLOAD_MB, ingest_uploads
 
@@ -47,55 +46,40 @@ def _logger(status):
 
 
 class UploadProgress:
-    """An st.progress bar fed by the ingest's log lines ("[i/n] name", "embedded d/t …",
-    "… from P page(s)"): the file being read, pages per second so far and the time left,
-    estimated from the files' sizes and how far the current file's embedding is.
+    """An st.progress bar fed by the ingest's progress events: the file at hand, pages per
+    second and the time left, as the run itself estimates them."""
 
-    (Replace the line parsing with the ingest's progress events once ingest/pipeline.py has them.)
-    """
-
-    FILE_LINE = re.compile(r"^\[(\d+)/(\d+)\]\s*(.*)$")
-    EMBED_LINE = re.compile(r"embedded (\d+)/(\d+)")
-    PAGES_LINE = re.compile(r"from (\d+) page\(s\)")
-
-    def __init__(self, sizes: list[int], status):
-        self.sizes, self.status = sizes, status
+    def __init__(self, status):
+        self.status = status
         self.bar = st.progress(0.0, text="Starting…")
-        self.started = time.monotonic()
-        self.file, self.name, self.within, self.pages = 0, "", 0.0, 0
 
     def log(self, text: str) -> None:
-        line = text.strip()
-        if not line:
-            return
-        if match := self.FILE_LINE.match(line):
-            self.file, self.name, self.within = int(match[1]) - 1, match[3], 0.0
-        elif match := self.EMBED_LINE.search(line):
-            self.within = int(match[1]) / max(1, int(match[2]))
-        elif match := self.PAGES_LINE.search(line):
-            self.pages += int(match[1])
-        self.status.text(line)
-        self.draw()
+        if text.strip():
+            self.status.text(text.strip())
 
-    def draw(self, done: bool = False) -> None:
-        total = sum(self.sizes) or 1
-        share = 1.0 if done else (sum(self.sizes[:self.file]) + self.within * self.sizes[self.file]) / total
-        elapsed = time.monotonic() - self.started
-        rate = f" · {self.pages / elapsed:.1f} pages/s" if self.pages and elapsed > 0 else ""
-        left = f" · about {elapsed * (1 - share) / share:.0f} s left" if 0 < share < 1 else ""
-        text = "Done" if done else f"File {self.file + 1} of {len(self.sizes)}: {self.name}{rate}{left}"
-        self.bar.progress(min(share, 1.0), text=text)
+    def event(self, event: ProgressEvent) -> None:
+        share = event.pages_done / event.pages_total if event.pages_total else 0.0
+        rate = f" · {event.pages_per_s:.1f} pages/s" if event.pages_per_s else ""
+        left = f" · about {event.seconds_left:.0f} s left" if event.seconds_left else ""
+        where = f": {event.current_file}" if event.current_file else ""
+        text = (f"File {min(event.files_done + 1, event.files_total)} of {event.files_total}{where} "
+                f"({event.stage}){rate}{left}")
+        self.bar.progress(min(max(share, 0.0), 1.0), text=text)
+
+    def done(self) -> None:
+        self.bar.progress(1.0, text="Done")
 
 
 def upload_section() -> None:
-    """Upload PDFs or text extracts; each gets the same per-file outcome as `python -m ingest`.
+    """Upload PDFs, Word files or text extracts; each gets the same per-file outcome as `python -m ingest`.
 
     Not an st.form: a press on "Add to the index" before the file has reached the server would
     be lost. Outside a form the press is remembered until the file has arrived.
     """
     st.subheader("Add reports")
     generation = st.session_state.setdefault("upload_generation", 0)
-    files = st.file_uploader("PDF or text extract", type=["pdf", "txt"], accept_multiple_files=True,
+    files = st.file_uploader("PDF, Word (.docx) or text extract", type=["pdf", "docx", "txt"],
+                             accept_multiple_files=True,
                              key=f"upload-{generation}")
     password = st.text_input("Password (only for encrypted PDFs)", type="password", key=f"password-{generation}")
     if st.button("Add to the index", type="primary"):
@@ -124,10 +108,11 @@ def ingest_uploaded(files, password: str) -> None:
     options = ReadOptions(passwords=(password,) if password else ())
     models = get_models()
     with st.status(f"Adding {len(uploads)} file(s)…", expanded=True) as status:
-        progress = UploadProgress([len(data) for _, data in uploads], status)
+        progress = UploadProgress(status)
         summary = ingest_uploads(index_dir(), uploads, options=options, log=progress.log,
-                                 embedder=models.embedder, multilingual_factory=lambda: models.multilingual)
-        progress.draw(done=True)
+                                 progress=progress.event, embedder=models.embedder,
+                                 multilingual_factory=lambda: models.multilingual)
+        progress.done()
     st.session_state.library_outcome = Outcome(summary.ok, tuple(summary.render().splitlines()))
 
 
