@@ -188,35 +188,31 @@ def load_store(path: Path | str, *, model: str | None = None, verify: bool = Fal
     `python -m index verify` and ingest do.
     """
     path = Path(path)
-    for attempt in range(LOAD_RETRIES):
-        generation = current_generation(path)
-        if generation is None:
-            raise StoreMissing(path)
-        try:
-            return _load_generation(path, generation, model=model, verify=verify)
-        except FileNotFoundError:
-            # A writer retired this generation between our reading CURRENT and opening it.
-            if attempt == LOAD_RETRIES - 1 or current_generation(path) == generation:
-                raise StoreCorrupt(path, f"generation {generation} is incomplete") from None
-    raise AssertionError("unreachable")
+    return _on_current_generation(path, lambda generation: _load_generation(
+        path, generation, model=model, verify=verify))
 
 
 def read_current_manifest(path: Path | str, *, model: str | None = None) -> Manifest:
     """The current generation's manifest alone (a few milliseconds): to fail fast, before a model
     loads, on a missing or incompatible store."""
     path = Path(path)
+    manifest = _on_current_generation(path, lambda generation: _read_manifest(path, path / generation))
+    _check_compatible(path, manifest, model)
+    return manifest
+
+
+def _on_current_generation(path: Path, read):
+    """`read(generation)` on the generation CURRENT points at, trying again when a writer
+    retired that generation between our reading CURRENT and opening it."""
     for attempt in range(LOAD_RETRIES):
         generation = current_generation(path)
         if generation is None:
             raise StoreMissing(path)
         try:
-            manifest = _read_manifest(path, path / generation)
+            return read(generation)
         except FileNotFoundError:
             if attempt == LOAD_RETRIES - 1 or current_generation(path) == generation:
                 raise StoreCorrupt(path, f"generation {generation} is incomplete") from None
-            continue
-        _check_compatible(path, manifest, model)
-        return manifest
     raise AssertionError("unreachable")
 
 
