@@ -39,7 +39,7 @@ HEADING_MAX_WORDS = 8
 RUNNING_HEAD_MAX_WORDS = 14
 RUNNING_HEAD_MIN_PAGES = 3
 CHART_MAX_LETTER_SHARE = 0.35
-LINK_SHARE_OF_REFERENCE = 0.4
+REFERENCE_MAX_OTHER_WORDS = 4
 
 
 def passage_kind(text: str, *, pages_with_same_text: int = 1) -> str:
@@ -70,17 +70,15 @@ def _is_reference(text: str, words: int) -> bool:
     urls = len(URL.findall(text))
     marks = sum(1 for mark in CITATION_MARKS if mark.search(text))
     sources = text.startswith(("Source:", "Sources:", "See ", "Note:")) or bool(re.match(r"^\d{1,3}\s+\S", text))
-    # A sentence that merely contains a link is content ("posters showed … https://…"); an
-    # entry made mostly of its link, or a link with citation marks, is a reference.
-    if urls and (marks or sources or _link_share(text) >= LINK_SHARE_OF_REFERENCE):
+    # A sentence that merely contains links is content ("posters showed … https://…"); a bare
+    # link, or a link with citation marks, is a reference.
+    if urls and (marks or sources or _words_outside_links(text) <= REFERENCE_MAX_OTHER_WORDS):
         return True
     return marks >= 3 or (marks >= 2 and sources)
 
 
-def _link_share(text: str) -> float:
-    """The share of a text's characters that belong to links."""
-    links = [token for token in text.split() if URL.search(token)]
-    return sum(len(token) for token in links) / max(1, len(text))
+def _words_outside_links(text: str) -> int:
+    return word_count(" ".join(token for token in text.split() if not URL.search(token)))
 
 
 def _is_chart(text: str) -> bool:

@@ -20,7 +20,7 @@ from ingest.tables import Table, find_tables
 MAX_WORDS = 120
 # Changing how text is split changes every passage: the store records this and
 # rebuilds rather than mixing passages cut two ways.
-SPLITTER_VERSION = 5
+SPLITTER_VERSION = 6
 PART_LABEL = re.compile(r"^(?:highlights of the (presentation|discussion)s?|pikat kryesore t[ëe] (prezantimit|diskutimit))\b",
                         re.IGNORECASE)
 # Albanian extracts' part labels ("Pikat kryesore të diskutimit") name the same parts.
