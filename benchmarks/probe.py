@@ -207,6 +207,10 @@ QUESTION_STAGES = [  # (object path from the searcher, attribute, stage label)
     ("store.lexical", "scores", "bm25"),
     ("store.lexical", "retrieve", "bm25"),
     ("store.lexical", "top_k", "bm25"),
+    ("store.lexical", "top", "bm25"),
+    ("_dense", "top", "dense search"),
+    ("_multilingual", "top", "dense search"),
+    ("_sentences", "best", "dense search"),
 ]
 MODULE_STAGES = [("index.retrieval.ranking", "rank", "fusion"),  # fusion and the answered verdict
                  ("index.retrieval.ranking", "fuse", "fusion"),
