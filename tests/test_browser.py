@@ -743,7 +743,7 @@ def test_a_pdf_report_uploaded_is_listed_shown_with_its_quote_marked_and_removed
     table.wait_for()
     full_page_screenshot(page, ARTIFACTS / "library.png")
     # The table is a canvas grid; the report count above it and the report chooser below are text.
-    page.get_by_text("2 reports · years").wait_for()
+    page.get_by_text("2 reports · years").wait_for(timeout=ANSWER_TIMEOUT)  # the page reloads the store
 
     go_to(page, "Ask")
     ask(page, PDF_QUESTION)
@@ -848,7 +848,7 @@ def test_quotes_of_a_replaced_report_are_marked_stale(new_tab, upload_server, tm
     ask(page, "How many women did the shelter in Kukes host in 2011?")
     add_first_quote(page)
     go_to(page, "Basket")
-    page.get_by_text("61 women").first.wait_for()
+    page.get_by_text("61 women").first.wait_for(timeout=ANSWER_TIMEOUT)
     assert page.get_by_text("Stale:").count() == 0
     report.write_text(TINY_REPORT.replace("2009", "2011").replace("42 women", "64 women"), encoding="utf-8")
     upload()
