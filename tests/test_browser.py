@@ -9,6 +9,7 @@ REQUIRE_BROWSER=1 (as in CI), where a missing browser is a failure.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import uuid
@@ -585,6 +586,13 @@ def add_first_quote(page: Page, nth: int = 0) -> None:
     settled(page)
 
 
+def library_report_count(page: Page) -> int:
+    """The number of reports the Library page's summary line names ("2 reports · years …")."""
+    line = page.get_by_text(re.compile(r"^\d+ reports? · ")).first
+    line.wait_for(timeout=ANSWER_TIMEOUT)
+    return int(line.inner_text().split()[0])
+
+
 def go_to(page: Page, title: str) -> None:
     """Follow the sidebar's navigation link to the page titled `title`."""
     page.locator("[data-testid=stSidebarNav] a", has_text=title).first.click()
@@ -733,6 +741,8 @@ def test_a_pdf_report_uploaded_is_listed_shown_with_its_quote_marked_and_removed
 
     page = new_tab(upload_server).page
     go_to(page, "Library")
+    # Other tests in this module upload to the same server first: count from what is there.
+    before = library_report_count(page)
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(PDF_REPORT))
     page.locator("[data-testid=stFileChip]").wait_for(timeout=PAGE_TIMEOUT)
     page.locator("[data-testid=stFileChipIconSpinner]").wait_for(state="detached", timeout=PAGE_TIMEOUT)
@@ -743,7 +753,7 @@ def test_a_pdf_report_uploaded_is_listed_shown_with_its_quote_marked_and_removed
     table.wait_for()
     full_page_screenshot(page, ARTIFACTS / "library.png")
     # The table is a canvas grid; the report count above it and the report chooser below are text.
-    page.get_by_text("2 reports · years").wait_for(timeout=ANSWER_TIMEOUT)  # the page reloads the store
+    page.get_by_text(f"{before + 1} reports · years").wait_for(timeout=ANSWER_TIMEOUT)  # the page reloads the store
 
     go_to(page, "Ask")
     ask(page, PDF_QUESTION)
@@ -829,7 +839,9 @@ def test_work_survives_a_reload_and_a_server_restart(browser, real_store: Path, 
 def test_quotes_of_a_replaced_report_are_marked_stale(new_tab, upload_server, tmp_path: Path):
     from tests.conftest import TINY_REPORT
 
-    report = tmp_path / "stale-check-2011.txt"
+    # Named like the 2009 report an earlier test uploads, so that the question's year, not the
+    # word "shelter" in one file name, tells the two apart.
+    report = tmp_path / "shelter-report-2011.txt"
     report.write_text(TINY_REPORT.replace("2009", "2011").replace("42 women", "61 women"), encoding="utf-8")
     page = new_tab(upload_server).page
 
