@@ -47,7 +47,8 @@ from index.store.arrays import (VectorSet, approximate_index_bytes, load_approxi
                                  load_faiss_vectors)
 from index.store.lexical import TOKENIZER_VERSION, LexicalIndex, passage_tokens
 from index.store import disk
-from index.store.verify import MANIFEST_CHECKSUM, MANIFEST_COPY
+from index.store.layout import (CURRENT, MANIFEST, MANIFEST_CHECKSUM, MANIFEST_COPY,  # noqa: F401
+                                SOURCE_INFO_SUFFIX, SOURCES)
 
 FORMAT_VERSION = 2
 # Format 1: one set of files per generation. Format 2: per-segment files under segments/
@@ -56,8 +57,6 @@ READABLE_FORMATS = (1, 2)
 SEGMENTS_DIR = "segments"
 SEGMENT_FILES = ("passages.jsonl", "vectors.npy", "sentences.npy", "sentence_vectors.npy",
                  "multilingual_vectors.npy")
-CURRENT = "CURRENT"
-MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 VECTORS_NPY = "vectors.npy"
 VECTORS = "vectors.faiss"  # generations written before vectors.npy (read, never written)
@@ -68,8 +67,6 @@ MULTILINGUAL_VECTORS = "multilingual_vectors.npy"
 VECTORS_ANN = "vectors.ivf"
 MULTILINGUAL_ANN = "multilingual_vectors.ivf"
 BM25_DIR = "bm25"
-SOURCES = "sources"
-SOURCE_INFO_SUFFIX = ".json"  # sources/<sha256>.json: the report's name, title and year
 GENERATION_PREFIX = "gen-"
 TEMP_PREFIX = ".tmp-"
 # Keep the generation before the current one so that a reader that has just read

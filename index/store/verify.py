@@ -21,16 +21,9 @@ from pathlib import Path
 from typing import TextIO
 
 from index.errors import ingest_command, repair_command
+from index.store.layout import (CURRENT, MANIFEST, MANIFEST_CHECKSUM, MANIFEST_COPY, SOURCE_INFO_SUFFIX,
+                                SOURCES)
 
-CURRENT = "CURRENT"
-MANIFEST = "manifest.json"
-# Written beside the manifest by publish(): the manifest's own sha256, so a flipped bit in a
-# title or a checksum is caught too. Generations written before it existed have none.
-MANIFEST_CHECKSUM = "manifest.sha256"
-# And a second copy of the manifest, so that a damaged one does not lose the list of reports.
-MANIFEST_COPY = "manifest.copy.json"
-SOURCES = "sources"
-SOURCE_INFO_SUFFIX = ".json"  # sources/<sha256>.json: the report's name, title and year
 GENERATION = re.compile(r"^gen-(\d+)-[0-9a-f]+$")
 TEMP_PREFIX = ".tmp-"
 REPAIR_DIR = ".repair"  # ingest/repair.py's plan and report copies while it works
