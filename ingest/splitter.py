@@ -1,6 +1,7 @@
 """Split a report's pages into quotable passages.
 
-A passage is one bullet or paragraph (a short list stays whole), at most about
+A passage is one paragraph or long bullet, or a list of short items under the line
+that introduces it (a list is cut at items, each piece keeping that line), at most about
 MAX_WORDS words, and never crosses a section. It crosses a page only when a sentence
 runs on over the page break, and then it records both pages.
 """
@@ -20,7 +21,10 @@ from ingest.tables import Table, find_tables
 MAX_WORDS = 120
 # Changing how text is split changes every passage: the store records this and
 # rebuilds rather than mixing passages cut two ways.
-SPLITTER_VERSION = 6
+SPLITTER_VERSION = 7
+# A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
+# little alone: a run of them is kept together under its lead-in line, as a numbered list is.
+SHORT_ITEM_WORDS = 16
 PART_LABEL = re.compile(r"^(?:highlights of the (presentation|discussion)s?|pikat kryesore t[ëe] (prezantimit|diskutimit))\b",
                         re.IGNORECASE)
 # Albanian extracts' part labels ("Pikat kryesore të diskutimit") name the same parts.
@@ -45,6 +49,9 @@ class Block:
     heading: Heading | None
     part: str | None
     items: int = 1
+    # The line that introduces a list ("… information about the people, like:"), repeated at
+    # the head of each piece when the list is cut, so no piece loses what its items are.
+    lead: str | None = None
 
     @property
     def text(self) -> str:
@@ -191,9 +198,14 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
         elif previous is not None and _answers(previous, block):
             _join(previous, block, sep="\n")
             previous.kind = "qa"
+        elif previous is not None and _extends_list(previous, block):
+            previous.lines.extend(block.lines)
+            previous.items, previous.last_page = previous.items + block.items, block.last_page
         elif previous is not None and _introduces(previous, block):
-            previous.lines = [previous.text, *block.lines]
+            lead = previous.text
+            previous.lines = [lead, *block.lines]
             previous.kind, previous.items, previous.last_page = block.kind, block.items, block.last_page
+            previous.lead = lead if previous.kind == "bullet" or previous.lead is None else previous.lead
         else:
             merged.append(block)
     return [b for b in merged if b.kind != "heading"]
@@ -215,9 +227,24 @@ def _answers(previous: Block, block: Block) -> bool:
 
 
 def _introduces(previous: Block, block: Block) -> bool:
-    """A heading or a line ending in ':' right before a numbered list is its lead-in."""
+    """A heading or a line ending in ':' right before a list is its lead-in."""
     lead_in = previous.kind == "heading" or (previous.kind == "paragraph" and previous.text.endswith(":"))
-    return lead_in and block.kind == "numbered" and previous.heading is block.heading
+    listed = block.kind == "numbered" or _short_bullet(block)
+    return lead_in and listed and previous.heading is block.heading
+
+
+def _short_bullet(block: Block) -> bool:
+    return block.kind == "bullet" and word_count(block.text) <= SHORT_ITEM_WORDS
+
+
+def _extends_list(previous: Block, block: Block) -> bool:
+    """A short bullet right after a list of short bullets in the same section is its next item.
+    Long bullets stand alone: each is a whole statement (the highlights of a presentation)."""
+    if block.kind != "bullet" or previous.kind != "bullet" or previous.heading is not block.heading \
+            or previous.part != block.part:
+        return False
+    items = previous.lines[1:] if previous.lead else previous.lines
+    return _short_bullet(block) and all(word_count(i) <= SHORT_ITEM_WORDS for i in items)
 
 
 def _join(previous: Block, block: Block, *, sep: str) -> None:
@@ -232,10 +259,13 @@ def _limit_length(block: Block, max_words: int) -> list[str]:
         return [text]
     units = block.lines if len(block.lines) > 1 else [text[a:b] for a, b in sentence_spans(text)]
     sep = "\n" if len(block.lines) > 1 else " "
+    lead = block.lead if block.lead is not None and units[:1] == [block.lead] else None
     chunks: list[str] = []
     for unit in units:
         if chunks and word_count(chunks[-1] + sep + unit) <= max_words:
             chunks[-1] = chunks[-1] + sep + unit
+        elif chunks and lead is not None and word_count(lead + sep + unit) <= max_words:
+            chunks.append(lead + sep + unit)
         else:
             chunks.extend(_hard_wrap(unit, max_words))
     return chunks

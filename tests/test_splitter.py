@@ -59,7 +59,7 @@ def test_flyers_passage_is_page_23_presentation_by_aida_orgocka(passages):
          "Mediation and conflict resolution techniques to decrease stigmatization and improve reintegration "
          "of victims of trafficking", "Mr. Oltion Kadaifciu", "Albanian Foundation for Conflict Resolution",
          "discussion"),
-        ("Train anti-trafficking police.", 69, "All actions from Qark Discussions — Qark Group: Diber and Kukes",
+        ("All Actions\nImprove legal framework.\nTrain anti-trafficking police.", 69, "All actions from Qark Discussions — Qark Group: Diber and Kukes",
          None, None, "actions"),
         ("Five chosen actions:", 48, "Identifying Actions in Qark Groups — Qarqe: Diber and Kukes",
          None, None, "actions"),
@@ -122,6 +122,35 @@ def test_sentence_split_over_a_page_break_is_one_passage_with_a_range(tmp_path: 
     path.write_text("The shelter hosted women from\n\fKukes and Has. Then it closed.", "utf-8")
     [p] = split_document(read_report(path))
     assert (p.text, p.page, p.page_end) == ("The shelter hosted women from Kukes and Has. Then it closed.", 1, 2)
+
+
+def test_short_bullets_stay_together_under_their_lead_in(tmp_path: Path):
+    path = tmp_path / "list.txt"
+    path.write_text("Collect as much information as possible about the people, like:\n\n"
+                    "» Approximate ages\n\n» Travel details\n\n» Vehicle information (color, make, model)\n\n"
+                    "Then call the tip line.", "utf-8")
+    assert [p.text for p in split_document(read_report(path))] == [
+        "Collect as much information as possible about the people, like:\n"
+        "Approximate ages\nTravel details\nVehicle information (color, make, model)",
+        "Then call the tip line.",
+    ]
+
+
+def test_a_long_list_is_cut_at_items_and_each_piece_keeps_its_lead_in(tmp_path: Path):
+    item = "Improve coordination between government structures and NGOs in the region"
+    path = tmp_path / "list.txt"
+    path.write_text("All Actions\n\n" + "".join(f"- {item} {n}.\n" for n in range(12)), "utf-8")
+    parts = [p.text.split("\n") for p in split_document(read_report(path))]
+    assert [len(lines) - 1 for lines in parts] == [10, 2]
+    assert all(lines[0] == "All Actions" and word_count("\n".join(lines)) <= MAX_WORDS for lines in parts)
+
+
+def test_long_bullets_without_a_lead_in_stand_alone(tmp_path: Path):
+    bullet = ("The committee met the prefect every month to review the referral of victims, the budget of the "
+              "shelter and the training of police officers in the district")
+    path = tmp_path / "bullets.txt"
+    path.write_text(f"- {bullet} one.\n- {bullet} two.\n", "utf-8")
+    assert [p.text for p in split_document(read_report(path))] == [f"{bullet} one.", f"{bullet} two."]
 
 
 def test_long_paragraph_is_cut_at_sentences(tmp_path: Path):
