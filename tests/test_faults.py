@@ -410,7 +410,7 @@ def test_upload_shows_the_same_sentence(tmp_path: Path):
     assert not summary.ok and [o.line() for o in summary.outcomes] == ["tiny-2009.txt: failed — not added"]
     assert summary.note.startswith(f"there is not enough space to write the index in {index_dir.absolute()}")
     assert "press “Add to the index” again" in summary.note
-    assert "Store: 70 passages from 1 report(s) (unchanged)." in summary.render()
+    assert "Store: 63 passages from 1 report(s) (unchanged)." in summary.render()
     assert_untouched(index_dir, generation, before)
 
 

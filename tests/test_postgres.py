@@ -160,8 +160,8 @@ def test_export_command_and_environment_variable_select_postgres(db_url: str, ha
     assert "1 copied" in export.stdout
     env_run = subprocess.run([sys.executable, "-m", "index", "stats", "--json"], cwd=ROOT, capture_output=True,
                              text=True, env=env, timeout=120)
-    assert json.loads(env_run.stdout) == {"passages": 70, "reports": [
-        {"report": "caaht-2006-kukes-extract.txt", "passages": 70}]}
+    assert json.loads(env_run.stdout) == {"passages": 63, "reports": [
+        {"report": "caaht-2006-kukes-extract.txt", "passages": 63}]}
 
 
 def test_unreachable_database_is_a_clear_error(tmp_path: Path):
@@ -249,7 +249,7 @@ def test_same_content_again_is_unchanged_and_a_change_replaces(db_url: str, hash
     assert ingest_files(other, [changed]).ok
     assert export_to_postgres(other, db_url) == {"caaht-2006-kukes-extract.txt": "replaced"}
     after = snapshot(db_url)
-    assert len(after) == 1 and after[0][1] != before[0][1] and after[0][2] == 70
+    assert len(after) == 1 and after[0][1] != before[0][1] and after[0][2] == 63
     texts = [r[0] for r in sql(db_url, f"SELECT text FROM {SCHEMA}.passages WHERE text LIKE '%%flyers and%%'")]
     assert any("1,600 flyers" in t for t in texts) and not any("1,500 flyers" in t for t in texts)
     assert sql(db_url, f"SELECT count(*) FROM {SCHEMA}.sources") == [(1,)]
@@ -378,7 +378,7 @@ def test_streaming_replica_answers_while_the_primary_ingests(pg_server, tmp_path
     replica = pg_server.start_replica()
     try:
         replica_url = url.replace(str(pg_server.socket_dir), str(replica.socket_dir))
-        _wait_until(lambda: _count(replica_url) == 70, "the replica to receive the corpus")
+        _wait_until(lambda: _count(replica_url) == 63, "the replica to receive the corpus")
         searcher = PostgresSearcher(replica_url, HashingEmbedder())
         other = tmp_path / "tiny-store"
         assert ingest_files(other, [tiny_report]).ok
@@ -395,7 +395,7 @@ def test_streaming_replica_answers_while_the_primary_ingests(pg_server, tmp_path
         assert len(answers) >= 3 and all(len(a.hits) == 3 for a in answers)
         tiny_passages = load_store(other).manifest.passage_count
         assert counts <= {70, 70 + tiny_passages}  # whole reports only
-        _wait_until(lambda: _count(replica_url) == 70 + tiny_passages, "the replica to catch up")
+        _wait_until(lambda: _count(replica_url) == 63 + tiny_passages, "the replica to catch up")
         assert searcher.ask("How many women did the shelter in Kukes host?", k=1).hits[0].passage.report == \
             "tiny-2009.txt"
         import psycopg

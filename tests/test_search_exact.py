@@ -185,6 +185,6 @@ def test_a_large_store_gets_approximate_indexes_that_survive_removal(hashing_sto
     monkeypatch.setattr(arrays, "ANN_MIN_ROWS", 10)
     ingest_files(hashing_store, [], remove=["tiny-2009.txt"])
     store = load_store(hashing_store)
-    assert store.faiss_index.approximate is not None and store.faiss_index.approximate.ntotal == 70
+    assert store.faiss_index.approximate is not None and store.faiss_index.approximate.ntotal == 63
     answer = Searcher(store, HashingEmbedder()).ask("How many flyers were distributed?")
     assert "1,500 flyers" in answer.hits[0].passage.text

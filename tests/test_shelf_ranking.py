@@ -113,6 +113,18 @@ def test_named_report_is_the_one_whose_title_words_the_question_uses():
     assert rerank.named_report("How many victims were detected?", passages) is None
 
 
+def test_within_report_query_drops_the_words_that_name_the_report():
+    passages = [_passage("a:p1:1", "x", report="Parent Resource Guide.pdf", title="Parent Resource Guide"),
+                _passage("b:p1:1", "x", report="Retail.pdf", title="Awareness Guide for Convenience Retail Employees"),
+                _passage("c:p1:1", "x", report="glotip.pdf", title="Global Report on Trafficking in Persons 2024")]
+    assert rerank.within_report_query("Which purchases at a convenience retail store are indicators?", passages) \
+        == "Which purchases at a store are indicators?"
+    # No report named: the question is asked as it is.
+    assert rerank.within_report_query("Which purchases are indicators?", passages) == "Which purchases are indicators?"
+    # Too little would be left: as it is.
+    assert rerank.within_report_query("convenience retail employees?", passages) == "convenience retail employees?"
+
+
 def test_keep_rows_sets_table_lines_apart_so_paragraph_rebuilding_keeps_them():
     from ingest.pdf_reader import paragraphs
     from ingest.tables import keep_rows

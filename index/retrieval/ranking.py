@@ -25,18 +25,18 @@ from index.records import Passage
 from index.retrieval import rerank
 from index.retrieval.query import gloss_coverage
 
-SIGNALS = ("dense", "sentence", "lexical", "multilingual")
+SIGNALS = ("dense", "sentence", "lexical", "multilingual", "within-report")
 RRF_K = 60
 # Weights of the rank lists in the fusion. Chosen on the dev questions with
 # `python -m index eval` (see README, "Retrieval quality").
 WEIGHTS_BY_LANGUAGE = {
-    "en": {"dense": 0.0, "sentence": 0.5, "lexical": 2.0, "multilingual": 1.0},
+    "en": {"dense": 0.0, "sentence": 0.5, "lexical": 2.0, "multilingual": 1.0, "within-report": 1.0},
     "sq": {"dense": 0.0, "sentence": 1.0, "lexical": 1.0, "multilingual": 1.0},
 }
 # Without the optional multilingual model (Windows, Intel Macs): chosen by MRR@10 over the dev,
 # own, holdout and shelf question files on the shelf store from five candidate weightings (was
 # 1/1/1: R@1 0.62, MRR 0.71; now R@1 0.74, MRR 0.80 on those files; README "Retrieval quality").
-WEIGHTS_WITHOUT_MULTILINGUAL = {"dense": 0.0, "sentence": 0.5, "lexical": 2.0}
+WEIGHTS_WITHOUT_MULTILINGUAL = {"dense": 0.0, "sentence": 0.5, "lexical": 2.0, "within-report": 1.0}
 # Below this cosine similarity between the question and the best sentence of the top
 # passage, the reports are judged not to answer it. Calibrated with
 # `python -m index eval` on tests/data/dev_*.jsonl and own_questions.jsonl: unanswerable

@@ -37,6 +37,8 @@ RERANK_DEPTH = 50
 KIND_PRIOR = {CONTENT: 1.0, "heading": 0.6, "reference": 0.5, "contents": 0.4, "running-head": 0.4, "chart": 0.6}
 # A passage of the report the question names or points to ("this guide") gains this factor.
 NAMED_REPORT_BOOST = 1.6
+# A question stripped of the words naming its report must keep this many words to be asked so.
+MIN_WITHIN_REPORT_WORDS = 2
 # Share of the top candidates' fused mass a report holds → up to this much gain.
 COHERENCE_DEPTH = 10
 # (Measured: it moved right answers down on the extract's questions, so it is off.)
@@ -124,6 +126,18 @@ def named_report(question: str, passages: Sequence[Passage]) -> str | None:
     best, runner_up = ranked[0], ranked[1]
     # Two distinctive title words, or one that no other report's title has.
     return best[0] if best[1] >= 2 * np.log(1 + n / 1) * 0.75 and best[1] > 1.5 * runner_up[1] else None
+
+
+def within_report_query(question: str, passages: Sequence[Passage]) -> str:
+    """`question` without the words that name the report it names: once the report is known,
+    "convenience store" in "which purchases at a convenience store…" is in all of its passages
+    and ranks none of them; the words left say which passage is meant."""
+    target = named_report(question, passages)
+    if target is None:
+        return question
+    naming = report_words(passages).by_report[target]
+    kept = [w for w in re.findall(r"\S+", question) if not set(tokenize(w)) & naming]
+    return " ".join(kept) if len(tokenize(" ".join(kept))) >= MIN_WITHIN_REPORT_WORDS else question
 
 
 def adjust(question: str, english: str, rows: np.ndarray, fused: np.ndarray, passages: Sequence[Passage], *,

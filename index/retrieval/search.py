@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from index.records import Passage
-from index.retrieval import ranking
+from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
 from index.store.arrays import VectorSet
 from index.retrieval.ranking import (  # noqa: F401 - re-exported for older callers
@@ -143,6 +143,10 @@ class Searcher:
         lists: dict[str, ranking.SignalList] = {}
         if weights.get("lexical"):
             lists["lexical"] = ranking.SignalList(*self.store.lexical.top(rq.english, depth, allowed))
+        within = rerank.within_report_query(rq.english, self.store.passages) \
+            if rq.language == "en" and weights.get("within-report") else rq.english
+        if within != rq.english:
+            lists["within-report"] = ranking.SignalList(*self.store.lexical.top(within, depth, allowed))
         if self.multilingual is not None and weights.get("multilingual"):
             qm = self.multilingual.encode_query(rq.text)
             lists["multilingual"] = ranking.SignalList(*self._multilingual.top(qm, depth, allowed))
