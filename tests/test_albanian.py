@@ -64,8 +64,8 @@ def test_albanian_tokens_are_not_english_stemmed_and_drop_albanian_function_word
     text = "Komiteti Rajonal kundër trafikimit të qenieve njerëzore u mblodh në Kukës; viktimave, 2007"
     assert albanian_tokens(text) == ["komitet", "rajonal", "trafikim", "qeni", "njerez", "mblodh", "kukes",
                                      "viktim", "2007"]
-    assert tokenize(text, "sq") == albanian_tokens(text) + ["committe", "region", "traffick", "be", "human",
-                                                          "peopl", "met", "meet", "victim"]
+    assert tokenize(text, "sq") == albanian_tokens(text) + ["committe", "committe", "region", "traffick", "be",
+                                                          "human", "met", "meet", "victim"]
     assert tokenize("Committees trained officers") == ["committe", "train", "offic"]  # English path unchanged
 
 

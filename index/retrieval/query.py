@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from index.language import ALBANIAN_TO_ENGLISH
 from index.text import fold
 
 ALBANIAN_LETTERS = frozenset("ëç")
@@ -19,41 +20,7 @@ ALBANIAN_WORDS = frozenset(
     "se u e duhet mund kane ka ishte ishin mbi nder prej tek keto kete ky kjo ato ai ajo cila".split())
 WORD = re.compile(r"\w+", re.UNICODE)
 
-# Folded Albanian stems → English words. A stem matches any word that starts with it.
-GLOSSARY: dict[str, str] = {
-    "fletepalosj": "flyers leaflets", "poster": "posters", "shperndan": "distributed", "shperndar": "distributed",
-    "trafik": "trafficking", "qenie": "beings", "njerezor": "human", "viktim": "victims",
-    "femij": "children child", "prind": "parents", "familj": "family families", "grua": "women", "gra": "women",
-    "vajz": "girls", "djem": "boys", "te rinj": "youth", "rini": "youth", "student": "students",
-    "shkoll": "schools school", "mesues": "teachers", "polic": "police", "oficer": "officers",
-    "prokuror": "prosecutors", "gjyqtar": "judges", "trajn": "train training trained",
-    "komitet": "committee committees", "rajonal": "regional", "qark": "qark region", "bashki": "municipality",
-    "komun": "commune communes", "prefektur": "prefect's office", "prefekt": "prefect", "zyr": "office",
-    "njesi": "unit", "mbrojtj": "protection", "mbro": "protect", "qeveri": "government", "institucion": "institutions",
-    "organizat": "organisations organizations", "ojf": "ngos", "shoqeri civile": "civil society",
-    "donator": "donors", "fond": "funds funding", "financ": "financial funding", "buxhet": "budget",
-    "ndergjegjesim": "awareness", "fushat": "campaign", "informacion": "information", "media": "media",
-    "fetar": "religious", "komunitet": "community", "sherbim": "services", "social": "social",
-    "psiko": "psycho-social", "administrator": "administrators", "rast": "cases", "rrezik": "risk",
-    "migrim": "migration", "emigrim": "migration", "fshat": "villages", "sukses": "success successful",
-    "biznes": "business", "prezant": "presented presentation", "fol": "spoke said", "diskutim": "discussion",
-    "debat": "debates", "publik": "public", "drejt": "rights", "ndjeshm": "sensitivity",
-    "sigur": "ensure", "ofr": "offers provides", "tranzit": "transit", "rrug": "routes", "evrop": "europe",
-    "perendim": "western", "kufi": "border", "bashkepun": "cooperation collaboration collaborate",
-    "koordin": "coordination", "ndermjetes": "mediation", "konflikt": "conflict", "pajtim": "reconciliation",
-    "riintegr": "reintegration", "stigm": "stigma stigmatization", "manual": "manuals", "cilesi": "quality",
-    "veprim": "actions action", "zgjedh": "chosen", "pese": "five", "plan": "plan plans", "ligj": "legal law",
-    "kuad": "framework", "standard": "standards", "kapacitet": "capacity", "ndertim": "building",
-    "raport": "report", "vleresim": "assessment assessments", "nevoj": "needs", "strehez": "shelter",
-    "punesim": "employment", "pune": "work", "mina": "mine", "vit": "year", "takim": "meeting",
-    "konferenc": "conference", "projekt": "project", "objektiv": "objectives", "qellim": "objectives goals",
-    "mekaniz": "mechanism", "referim": "referral", "identifik": "identification identify",
-    "teknik": "techniques", "metodologji": "methodology", "pergjegjesi": "responsibilities accountability",
-    "mbivendos": "overlap", "struktur": "structures", "lokal": "local", "qendror": "central",
-    "anetar": "members", "perfaqes": "representatives", "kunder": "against", "duhet": "should",
-    "rol": "role", "efikasitet": "efficiency", "perform": "performance",
-    "vjetor": "annual annually", "vullnet": "voluntarism volunteers", "rreze": "network", "rrjet": "networking",
-}
+GLOSSARY = ALBANIAN_TO_ENGLISH  # one vocabulary for passages and questions (index.language)
 # Question words match whole words only ("kush" is "who", "kushton" is "costs").
 QUESTION_WORDS = {"sa": "how many", "kush": "who", "cfare": "what", "ku": "where", "si": "how", "pse": "why",
                   "kur": "when", "cilat": "which", "cilet": "which", "cili": "which", "cila": "which"}
