@@ -107,6 +107,18 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def hwm_kb(pid: int) -> int:
+    """A process's peak resident set so far (VmHWM), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 class TreePeak:
     """Samples the summed RSS of a process and its descendants every `interval` s, in a thread."""
 

@@ -92,12 +92,16 @@ def ingest_rows(cli: dict, split: dict, floor: Floors, peer: dict) -> list[dict]
     rows = [row(s, f"ingest wall, `python -m ingest` ({cli['files']} files, {pages} pages, {passages} passages)",
                 cli["wall_s"], "s", floor=floor.ingest, peer=peer_wall,
                 note="floor: import + load + encode the same texts, bare models; peer: its process wall"),
+            row(s, "until the multilingual vectors are complete (background worker)",
+                cli.get("multilingual_complete_s"), "s", floor=floor.ingest, peer=peer_wall,
+                note="from the start; the command returns when every report is searchable in English"),
             row(s, "pages/s", _rate(pages, cli["wall_s"]), "/s", peer=_rate(pages, peer_wall), note="higher is better"),
             row(s, "passages/s", _rate(passages, cli["wall_s"]), "/s",
                 peer=_rate(peer.get("nodes"), peer_wall), note="peer: its 256-token chunks; higher is better"),
             row(s, "peak RSS of `python -m ingest`", cli["peak_rss_mb"], "MB",
                 floor=floor.raw.get("process_peak_rss_mb"), peer=peer.get("peak_rss_mb"),
-                note="floor: the bare-model process")]
+                note="floor: the bare-model process"),
+            row(s, "peak RSS of the background multilingual worker", cli.get("worker_peak_rss_mb"), "MB")]
     return rows + ingest_split_rows(split, floor, peer)
 
 

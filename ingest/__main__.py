@@ -18,6 +18,7 @@ from index.store.backend import database_url
 from index.store import disk
 from index.store.verify import verify_store
 
+from ingest import background
 from ingest.pipeline import IngestRun, ProgressEvent, collect_files
 from ingest.readers import DEFAULT_MAX_MB, DEFAULT_OCR_LANGUAGES, ReadOptions
 from ingest.repair import repair_store
@@ -50,6 +51,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              f"(default {DEFAULT_OCR_LANGUAGES}: English and Albanian)")
     parser.add_argument("--no-ocr", action="store_true",
                         help="do not OCR scanned pages (a scan-only PDF then gets 'no text layer')")
+    parser.add_argument("--multilingual-pass", choices=(background.BACKGROUND, background.NOW),
+                        default=background.default_pass(),
+                        help="when the multilingual vectors (Albanian questions) are added: 'background' (default: "
+                             "the command returns once every report is searchable in English and a low-priority "
+                             "process adds them) or 'now' (before the command returns); "
+                             f"${background.PASS_ENV} sets the default")
+    parser.add_argument("--complete-multilingual", action="store_true",
+                        help="only add the multilingual vectors still missing (what the background process runs)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     parser.add_argument("--database-url", default=None,
                         help="add the reports to this PostgreSQL database instead of the store folder "
@@ -63,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     args = parse_args(argv)
     index_dir = args.index_dir or default_index_dir()
-    paths = args.paths or ([] if args.remove or args.repair else [DEFAULT_CORPUS])
+    paths = args.paths or ([] if args.remove or args.repair or args.complete_multilingual else [DEFAULT_CORPUS])
     out = sys.stdout
     options = ReadOptions(passwords=tuple(args.password), max_mb=args.max_mb, timeout_s=args.timeout,
                           title=args.title, year=args.year, ocr=not args.no_ocr, ocr_languages=args.ocr_lang,
@@ -82,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         if url:
             from ingest.postgres_run import PostgresIngestRun
             run = PostgresIngestRun(url, options=options, log=log)
+        elif args.complete_multilingual:
+            return complete_multilingual(index_dir, options, log=log)
         else:
-            run = IngestRun(index_dir, options=options, log=log, progress=bar.event if bar else None)
+            run = IngestRun(index_dir, options=options, log=log, progress=bar.event if bar else None,
+                            multilingual_pass=args.multilingual_pass)
         summary = run.execute(files, remove=args.remove, rebuild=args.rebuild)
     except StoreError as exc:
         return store_error(exc)
@@ -137,6 +149,17 @@ def store_error(exc: StoreError) -> int:
         if isinstance(exc, StoreUnwritable) else str(exc)
     print(f"error: {message}", file=sys.stderr)
     return 1
+
+
+def complete_multilingual(index_dir: Path, options: ReadOptions, *, log) -> int:
+    """`--complete-multilingual`: the background worker's whole job."""
+    try:
+        summary = IngestRun(index_dir, options=options, log=log, repair=False,
+                            multilingual_pass=background.NOW).execute([])
+    finally:
+        background.forget_worker(index_dir)
+    sys.stdout.write(summary.render())
+    return 0
 
 
 def run_repair(index_dir: Path, options: ReadOptions, files: list[Path], *, log, out) -> int:

@@ -12,7 +12,9 @@ How a run goes, for a shelf of reports:
   loses at most the report in progress, and a report is searchable in English at once.
 - The multilingual vectors (the slower model) follow in a second pass, one publish per report;
   until then the report is marked `multilingual_pending` (`python -m index stats` says so), and
-  a run killed before they are done leaves them to the next run.
+  a run killed before they are done leaves them to the next run. With
+  `multilingual_pass="background"` (the command line's default) that pass runs in a detached
+  low-priority process after the run returns (ingest/background.py).
 - Progress goes to `progress` as `ProgressEvent`s (the terminal's bar, the app's st.progress).
 """
 
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
+from ingest import background
 from ingest.builder import add_multilingual, embed_report, open_contents, writer_lock
 from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
 from index.store.embedded import CURRENT, MANIFEST, Contents, clean_leftovers, merge_contents, publish
@@ -245,7 +248,8 @@ class IngestRun:
                  embedder_factory: Callable[[], Embedder] = MiniLMEmbedder,
                  multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual,
                  embedder: Embedder | None = None, log: Log | None = None, repair: bool = True,
-                 progress: Progress | None = None, defer_multilingual: bool = True):
+                 progress: Progress | None = None, defer_multilingual: bool = True,
+                 multilingual_pass: str = background.NOW):
         """`embedder_factory` is a class whose `name` and `dimension` are known before loading,
         so a run with nothing to embed never loads the model; or pass a loaded `embedder`.
         `repair`: first mend a damaged store (ingest/repair.py); its findings go to `last_repair`.
@@ -261,7 +265,9 @@ class IngestRun:
         self._multilingual = multilingual_factory()
         self._log = log or (lambda _text: None)
         self._progress = progress
-        self._defer = defer_multilingual
+        self._defer = defer_multilingual or multilingual_pass == background.BACKGROUND
+        self._pass = multilingual_pass
+        self.worker_pid: int | None = None
         self._meter: _Meter | None = None
         self.writer: PipelineWriter | None = None
 
@@ -275,12 +281,21 @@ class IngestRun:
                 names: Sequence[str] | None = None) -> Summary:
         """Repair the store if it is damaged, then add, replace and remove. A store that cannot be
         written raises `StoreUnwritable` (one sentence), having changed nothing."""
+        # A background worker would hold the lock for minutes: stop it, this run does its work.
+        background.stop_worker(self.index_dir)
         with disk.writing(self.index_dir):  # e.g. the lock file on a read-only disk
             if self.repair:
                 self.last_repair = repair_store(
                     self.index_dir, options=self.options, embedder=self._embedder, embedder_factory=self._factory,
                     multilingual_factory=lambda: self._multilingual, log=self._log)
             summary = self._execute(files, remove=remove, rebuild=rebuild, names=names)
+            if self._multilingual is not None and self._pass == background.BACKGROUND \
+                    and any(r.multilingual_pending for r in self.writer.reports()):
+                self.worker_pid = background.start_worker(self.index_dir)
+                summary.note = "\n".join(filter(None, [summary.note, (
+                    f"Every report is searchable in English now; their multilingual vectors (Albanian "
+                    f"questions) are being added in the background (process {self.worker_pid}, "
+                    f"`python -m index stats` tells when).")]))
         if self.last_repair is not None and self.last_repair.changed:
             summary.note = "\n".join(filter(None, [self.last_repair.render().rstrip(), summary.note]))
         return summary
@@ -307,7 +322,7 @@ class IngestRun:
             self._meter = _Meter(files, self._progress, defer)
             for item in self._read_ahead(files, names, writer):
                 self._ingest_one(writer, item, summary, defer=defer)
-            if self._multilingual is not None:
+            if self._multilingual is not None and self._pass == background.NOW:
                 self._complete_multilingual(writer, summary)
             summary.generation = writer.times.last_generation or summary.generation
             contents = writer.contents

@@ -13,3 +13,7 @@ MANIFEST_CHECKSUM = "manifest.sha256"
 MANIFEST_COPY = "manifest.copy.json"
 SOURCES = "sources"
 SOURCE_INFO_SUFFIX = ".json"  # sources/<sha256>.json: the report's name, title and year
+# The background process adding multilingual vectors (ingest/background.py) keeps its process
+# id here, and its output in the log beside it.
+MULTILINGUAL_WORKER_PID = "multilingual.pid"
+MULTILINGUAL_WORKER_LOG = "multilingual.log"
