@@ -37,7 +37,7 @@ SHELF_STORE ?= .eval/shelf-store
 QUESTIONS   := $(sort $(wildcard tests/data/*questions*.jsonl tests/data/*noanswer*.jsonl tests/data/*albanian*.jsonl))
 
 eval: setup
-	$(BIN)/python -m ingest --index-dir $(SHELF_STORE) corpus tests/data/shelf tests/data/tables
+	$(BIN)/python -m ingest --multilingual-pass now --index-dir $(SHELF_STORE) corpus tests/data/shelf tests/data/tables
 	$(BIN)/python -m index eval --index-dir $(SHELF_STORE) --summary $(QUESTIONS)
 	$(BIN)/python -m index eval --index-dir $(SHELF_STORE) --summary --without-multilingual $(QUESTIONS)
 

@@ -135,7 +135,7 @@ def test_summary_says_per_file_what_happened(tmp_path: Path):
     text = run(tmp_path / "store").execute([*files, empty]).render()
     lines = text.splitlines()
     assert lines[0] == "3 file(s): 2 ok, 1 unsupported type."
-    assert lines[1].startswith(f"  {files[0]}: ok — 6 passages from 2 page(s), new")
+    assert lines[1].startswith(f"  {files[0]}: ok — 5 passages from 2 page(s), new")
     assert lines[3].startswith(f"  FAILED {empty}: unsupported type")
 
 
@@ -149,11 +149,14 @@ def test_english_first_then_multilingual_and_a_killed_pass_is_finished_next_time
     rows = [i for i, p in enumerate(store.passages) if p.report != "report-1-2009.txt"]
     assert not store.contents.multilingual_vectors[rows].any()  # zeros until computed
     assert top_report(index_dir, "ferries") == "report-3-2009.txt"  # English works meanwhile
+    # ... without the multilingual signal, which would see report 1 only.
+    assert Searcher(store, HashingEmbedder(), HashingMultilingual()).multilingual is None
     summary = run(index_dir, HashingMultilingual()).execute(files)
     assert [o.outcome for o in summary.outcomes] == ["unchanged"] * 3
     store = load_store(index_dir)
     assert [r.multilingual_pending for r in store.manifest.reports] == [False] * 3
     assert store.contents.multilingual_vectors.any(axis=1).all()
+    assert Searcher(store, HashingEmbedder(), HashingMultilingual()).multilingual is not None
 
 
 def test_real_model_sentence_vectors_come_from_the_passage_pass():
@@ -212,7 +215,7 @@ def test_a_large_store_gets_its_multilingual_vectors_segment_by_segment(tmp_path
     store = load_store(index_dir)
     assert [r.multilingual_pending for r in store.manifest.reports] == [False] * 3
     assert store.contents.multilingual_vectors.any(axis=1).all()
-    assert len(store.contents.multilingual_vectors) == len(store.passages) == 18
+    assert len(store.contents.multilingual_vectors) == len(store.passages) == 15
 
 
 def test_uploads_drive_a_progress_bar(tmp_path: Path):

@@ -98,8 +98,12 @@ class Searcher:
     def __init__(self, store: "Store", embedder: "Embedder", multilingual: "MultilingualEmbedder | None" = None):
         self.store = store
         self.embedder = embedder
-        # The multilingual signal is used only when the store holds its vectors.
-        has_vectors = store.contents.multilingual_vectors is not None
+        # The multilingual signal is used only when the store holds its vectors for every report:
+        # while some are still being added (ingest/background.py) their rows are zeros, and a
+        # signal that sees only some reports would rank the others down. Until then the search
+        # runs as it does without the model.
+        has_vectors = store.contents.multilingual_vectors is not None and \
+            not any(r.multilingual_pending for r in store.manifest.reports)
         self.multilingual = multilingual if has_vectors else None
         self._sentences = _SentenceTable(store.contents.sentences, len(store.passages))
         self._dense = store.faiss_index if isinstance(store.faiss_index, VectorSet) \
