@@ -67,8 +67,7 @@ def test_word_report_becomes_cited_passages(tmp_path: Path):
          "The committee agreed on three priorities:\n1. Train 40 police officers in victim identification.\n"
          "2. Open a hotline in Kukës.\n3. Fund two social workers."),
         (10, None, None, "Members", "Elira Hoxha", None, "Members"),
-        (11, None, None, "Members", "Elira Hoxha", None, "Members attend quarterly."),
-        (12, None, None, "Members", "Elira Hoxha", None, "Minutes are public."),
+        (11, None, None, "Members", "Elira Hoxha", None, "Members attend quarterly.\nMinutes are public."),
         (13, None, None, "Members", "Elira Hoxha", None,
          "Table (Commune | Members | Meetings):\n1. Commune: Kukës; Members: 12; Meetings: 4\n"
          "2. Commune: Has; Members: 7; Meetings: 3"),

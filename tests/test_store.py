@@ -51,7 +51,7 @@ def test_counts_agree(hashing_store: Path):
     store = load_store(hashing_store)
     assert store.faiss_index.ntotal == len(store.passages) == store.lexical.size == store.manifest.passage_count
     assert [(r.report, r.passages) for r in store.manifest.reports] == [
-        ("caaht-2006-kukes-extract.txt", 70), ("tiny-2009.txt", 6)]
+        ("caaht-2006-kukes-extract.txt", 63), ("tiny-2009.txt", 5)]
 
 
 def test_model_mismatch_is_refused_with_the_fix(hashing_store: Path):
@@ -90,12 +90,12 @@ def test_same_file_twice_adds_nothing(hashing_store: Path, tiny_report: Path):
 def test_changed_file_replaces_its_passages(hashing_store: Path, tiny_report: Path):
     tiny_report.write_text(tiny_report.read_text().replace("42 women", "57 women"), "utf-8")
     summary = ingest_files(hashing_store, [tiny_report])
-    assert summary.outcomes[0].detail == "6 passages from 2 page(s), replaced the earlier version"
+    assert summary.outcomes[0].detail == "5 passages from 2 page(s), replaced the earlier version"
     store = load_store(hashing_store)
     texts = [p.text for p in store.passages if p.report == "tiny-2009.txt"]
-    assert "The shelter in Kukes hosted 57 women during the year." in texts
+    assert any("The shelter in Kukes hosted 57 women during the year." in t for t in texts)
     assert not any("42 women" in t for t in texts)
-    assert len(store.passages) == 76
+    assert len(store.passages) == 68
 
 
 def test_remove_a_report(hashing_store: Path):
