@@ -111,6 +111,10 @@ def test_named_report_is_the_one_whose_title_words_the_question_uses():
                 _passage("c:p1:1", "x", report="glotip.pdf", title="Global Report on Trafficking in Persons 2024")]
     assert rerank.named_report("According to the school resource officer guide, why?", passages) == "SRO.pdf"
     assert rerank.named_report("How many victims were detected?", passages) is None
+    # A backend holding only some rows (PostgreSQL's head) passes the shelf's titles instead.
+    titles = {p.report: p.title for p in passages}
+    assert rerank.named_report("According to the school resource officer guide, why?", {1: passages[0]},
+                               titles=titles) == "SRO.pdf"
 
 
 def test_within_report_query_drops_the_words_that_name_the_report():

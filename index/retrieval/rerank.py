@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -50,6 +50,8 @@ KEY_TERM_BOOST = 1.0
 POINTS_AT_REPORT = re.compile(
     r"\b(this|that|the same|these)\s+(report|guide|document|chapter|conference|region|qark|committee|"
     r"publication|booklet|training|study)\b", re.IGNORECASE)
+# Words of report titles and file names that name no report in particular.
+GENERIC_NAME_WORDS = frozenset({"pdf", "txt", "final", "updat", "extract", "report", "guid"})
 # How many of the top passages (with their neighbours) the key-term check reads.
 KEY_TERM_WINDOWS = 10
 
@@ -98,24 +100,33 @@ def report_words(passages: Sequence[Passage]) -> ReportWords:
         return cached[1]
     titles: dict[str, str] = {}
     for p in passages:
-        titles.setdefault(p.report, f"{p.title} {re.sub(r'[_.-]+', ' ', p.report)}")
-    by_report = {r: frozenset(tokenize(t)) - {"pdf", "txt", "final", "updat", "extract", "report", "guid"}
-                 for r, t in titles.items()}
-    df: dict[str, int] = {}
-    for words in by_report.values():
-        for w in words:
-            df[w] = df.get(w, 0) + 1
-    result = ReportWords(by_report, df)
+        titles.setdefault(p.report, p.title)
+    result = words_of_titles(titles)
     _report_words_cache.clear()
     _report_words_cache[id(passages)] = (passages, result)
     return result
 
 
-def named_report(question: str, passages: Sequence[Passage]) -> str | None:
-    """The report whose title words the question uses most distinctively, if one stands out."""
-    if not isinstance(passages, (tuple, list)):
+def words_of_titles(titles: Mapping[str, str]) -> ReportWords:
+    """Each report's naming words from its title and file name (report name → title)."""
+    by_report = {r: frozenset(tokenize(f"{t} {re.sub(r'[_.-]+', ' ', r)}")) - GENERIC_NAME_WORDS
+                 for r, t in titles.items()}
+    df: dict[str, int] = {}
+    for words in by_report.values():
+        for w in words:
+            df[w] = df.get(w, 0) + 1
+    return ReportWords(by_report, df)
+
+
+def named_report(question: str, passages: Sequence[Passage], *, titles: Mapping[str, str] | None = None) -> str | None:
+    """The report whose title words the question uses most distinctively, if one stands out.
+    `titles` (report name → title) for a backend that holds only some rows in `passages`."""
+    if titles is not None:
+        words = words_of_titles(titles)
+    elif isinstance(passages, (tuple, list)):
+        words = report_words(passages)
+    else:
         return None  # a lookup of some rows only: the shelf's titles are not all known
-    words = report_words(passages)
     if len(words.by_report) < 2:
         return None
     asked = set(tokenize(question))
@@ -141,7 +152,7 @@ def within_report_query(question: str, passages: Sequence[Passage]) -> str:
 
 
 def adjust(question: str, english: str, rows: np.ndarray, fused: np.ndarray, passages: Sequence[Passage], *,
-           focus: str | None = None) -> np.ndarray:
+           focus: str | None = None, titles: Mapping[str, str] | None = None) -> np.ndarray:
     """The fused scores of `rows` after the second stage (only the top RERANK_DEPTH change)."""
     if len(rows) == 0:
         return fused
@@ -150,7 +161,7 @@ def adjust(question: str, english: str, rows: np.ndarray, fused: np.ndarray, pas
     for i in top:
         out[i] *= KIND_PRIOR.get(kind_of(passages, int(rows[i])), 1.0)
     target = focus if focus is not None and POINTS_AT_REPORT.search(question) else \
-        named_report(english, passages) if language_of(question) == "en" else None
+        named_report(english, passages, titles=titles) if language_of(question) == "en" else None
     if target is not None:
         for i in top:
             if passages[int(rows[i])].report == target:

@@ -99,7 +99,8 @@ class PostgresSearcher:
         weights = ranking.weights(language, multilingual=self.multilingual is not None)
         rows = self._run(weights, vectors, _lexical_text(english), filters, k)
         rq = ranking.RankingQuery(question, query, english, language)
-        order, answered = second_stage(rq, rows, k=k, focus=focus)
+        titles = {info.report: info.title for info in self.reports()}
+        order, answered = second_stage(rq, rows, k=k, focus=focus, titles=titles)
         hits = tuple(self._hit(rank, rows[i], english, score) for rank, (i, score) in enumerate(order, start=1))
         return Answer(question, answered, hits, query, filters)
 
@@ -180,10 +181,12 @@ class PostgresSearcher:
                    similarity=row.similarity)
 
 
-def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None) -> tuple[list[tuple[int, float]], bool]:
+def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None,
+                 titles: dict[str, str] | None = None) -> tuple[list[tuple[int, float]], bool]:
     """What `ranking.rank` does after fusing, on the head SQL fused: the rerank of
     `index.retrieval.rerank`, the answered verdict and the key-term check, so both backends
-    rank alike. Returns (index into rows, score) best first, and the verdict."""
+    rank alike (`titles`, report name → title, lets it see which report a question names).
+    Returns (index into rows, score) best first, and the verdict."""
     if not rows:
         return [], False
     lookup = {}
@@ -196,7 +199,7 @@ def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None) -> tuple[li
     ids = np.array([row.row_id for row in rows], dtype=np.int64)
     fused = np.array([row.score for row in rows], dtype=np.float64)
     if ranking.RERANK:
-        fused = rerank.adjust(rq.text, rq.english, ids, fused, _Lookup(lookup), focus=focus)
+        fused = rerank.adjust(rq.text, rq.english, ids, fused, _Lookup(lookup), focus=focus, titles=titles)
     order = [int(i) for i in np.argsort(-fused, kind="stable")[:max(k, rerank.KEY_TERM_WINDOWS)]]
     head = tuple(int(ids[i]) for i in order)
     top = rows[order[0]]
