@@ -329,14 +329,22 @@ class OnnxMiniLMEmbedder:
             self._session = onnxruntime.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
         self._inputs = [i.name for i in self._session.get_inputs()]
         self._batch_size = batch_size
+        # onnxruntime keeps the memory of its largest batch (a few hundred MB at 32 x 256 tokens)
+        # for the next run; the last batch of an encode gives it back (a run in between would be
+        # ~10% slower), so it is not held through the multilingual pass or an idle app.
+        import onnxruntime
+        self._release = onnxruntime.RunOptions()
+        self._release.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
-    def _forward(self, texts: Sequence[str]):
-        """(token embeddings (n, tokens, 384), attention mask (n, tokens), encodings) of one batch."""
+    def _forward(self, texts: Sequence[str], *, last: bool = False):
+        """(token embeddings (n, tokens, 384), attention mask (n, tokens), encodings) of one batch;
+        `last`: the encode's last batch, after which the working memory is given back."""
         encodings = self._tokenizer.encode_batch(list(texts))
         feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
-        hidden = self._session.run(None, {name: feed[name] for name in self._inputs})[0]
+        hidden = self._session.run(None, {name: feed[name] for name in self._inputs},
+                                   self._release if last else None)[0]
         return hidden, feed["attention_mask"], encodings
 
     @staticmethod
@@ -351,7 +359,8 @@ class OnnxMiniLMEmbedder:
             call = order[start:start + TEXTS_PER_CALL]
             for first in range(0, len(call), self._batch_size):
                 rows = call[first:first + self._batch_size]
-                yield (rows, *self._forward([texts[i] for i in rows]))
+                last = start + first + self._batch_size >= len(texts)
+                yield (rows, *self._forward([texts[i] for i in rows], last=last))
             if progress is not None:
                 progress(min(start + TEXTS_PER_CALL, len(texts)), len(texts))
 
