@@ -15,8 +15,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from index.embedder import MiniLMEmbedder, MultilingualEmbedder, load_multilingual
-from index.errors import StoreError
+from index.embedder import DEFAULT_MODEL_NAME, EMBEDDERS, Embedder, MultilingualEmbedder, load_embedder, load_multilingual
+from index.errors import StoreError, StoreMismatch
 from index.quotes.basket import Basket, BasketError
 from index.quotes.citations import DEFAULT_STYLE, STYLES
 from index.quotes.export import MIME_TYPES, to_csv_file, to_docx, to_markdown
@@ -27,7 +27,7 @@ from index.records import Passage
 from index.retrieval.search import Searcher
 from index.settings import default_index_dir
 from index.store.backend import database_url
-from index.store.embedded import ReportInfo, Store, current_generation, load_store
+from index.store.embedded import ReportInfo, Store, current_generation, load_store, read_current_manifest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 PAGE_TITLE = "Ask the CAAHT reports"
@@ -40,24 +40,42 @@ MAX_USER_CHARS = 200
 
 @dataclass(frozen=True)
 class Models:
-    embedder: MiniLMEmbedder
+    embedder: Embedder
     multilingual: MultilingualEmbedder | None
 
 
-def _load_models() -> Models:
-    embedder = MiniLMEmbedder()
+def english_model_name() -> str:
+    """The English model the app works with: the one the store (or database) was built with, so
+    that questions are embedded alike and an upload adds to it rather than rebuilding it; the
+    default model when there is no store yet."""
+    try:
+        if database_url():
+            view = current_database(database_url(), quiet=True)
+            return view.manifest.model if view is not None else DEFAULT_MODEL_NAME
+        return read_current_manifest(index_dir()).model
+    except StoreError:
+        return DEFAULT_MODEL_NAME
+
+
+def _load_models(name: str) -> Models:
+    embedder = load_embedder(name)
     embedder.encode(["warm up"])  # the first encode is slow; pay it at start-up, not on a question
     return Models(embedder, load_multilingual())
 
 
 @st.cache_resource(show_spinner=False)
-def model_loading() -> Future:
-    """Load the models once per server, in a background thread, so the page is usable at once."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-models").submit(_load_models)
+def _model_loading(name: str) -> Future:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-models").submit(_load_models, name)
 
 
-def get_models() -> Models:
-    loading = model_loading()
+def model_loading(name: str | None = None) -> Future:
+    """Load the models once per server (and English model), in a background thread, so the page is
+    usable at once."""
+    return _model_loading(name or english_model_name())
+
+
+def get_models(name: str | None = None) -> Models:
+    loading = model_loading(name)
     if not loading.done():
         with st.spinner("Loading the language model…"):
             loading.exception()  # waits; result() below raises what the loading raised
@@ -67,17 +85,23 @@ def get_models() -> Models:
 @st.cache_resource(show_spinner="Loading the index…", max_entries=2)
 def get_store(index_dir: str, generation: str) -> Store:
     # Keyed by generation: after an ingest publishes a new one, the next run loads it.
-    return load_store(index_dir, model=MiniLMEmbedder.name)
+    store = load_store(index_dir)
+    if store.manifest.model not in EMBEDDERS:
+        raise StoreMismatch(index_dir, f"the store was built with model {store.manifest.model!r}, "
+                                       f"which this code does not know")
+    return store
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def get_searcher(index_dir: str, generation: str) -> Searcher:
-    models = get_models()
     url = database_url()
     if url:  # PostgreSQL (CAAHT_DATABASE_URL): the database answers; one connection per app server
         from index.store.postgres import PostgresSearcher
+        models = get_models()
         return PostgresSearcher(url, models.embedder, models.multilingual)
-    return Searcher(get_store(index_dir, generation), models.embedder, models.multilingual)
+    store = get_store(index_dir, generation)
+    models = get_models(store.manifest.model)  # the model this generation was built with
+    return Searcher(store, models.embedder, models.multilingual)
 
 
 @st.cache_resource(show_spinner="Loading the index…", max_entries=2)

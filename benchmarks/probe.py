@@ -145,11 +145,11 @@ def ingest_split(files: list[Path], index_dir: Path, texts_out: Path) -> dict:
 
 
 def _timed_ingest(files: list[Path], index_dir: Path, texts_out: Path) -> dict:
-    from index.embedder import MiniLMEmbedder, load_multilingual
+    from index.embedder import default_embedder_class, load_multilingual
     from ingest.pipeline import IngestRun
 
     stopwatch = Stopwatch()
-    minilm = TimedFactory(MiniLMEmbedder, stopwatch, "minilm")
+    minilm = TimedFactory(default_embedder_class(), stopwatch, "minilm")
     e5 = TimedFactory(load_multilingual, stopwatch, "e5")
     run = IngestRun(index_dir, embedder_factory=minilm, multilingual_factory=e5)
     started = time.perf_counter()

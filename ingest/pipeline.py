@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 from ingest import background
 from ingest.builder import add_multilingual, embed_report, open_contents, writer_lock
-from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
+from index.embedder import Embedder, MultilingualEmbedder, default_embedder_class, load_multilingual
 from index.store.embedded import CURRENT, MANIFEST, Contents, clean_leftovers, merge_contents, publish
 from index.store.backend import ReportWriter
 from index.store.embedded_writer import EmbeddedWriter
@@ -245,13 +245,14 @@ class IngestRun:
     """Reads, embeds and publishes under the store's writer lock."""
 
     def __init__(self, index_dir: Path, *, options: ReadOptions = ReadOptions(),
-                 embedder_factory: Callable[[], Embedder] = MiniLMEmbedder,
+                 embedder_factory: Callable[[], Embedder] | None = None,
                  multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual,
                  embedder: Embedder | None = None, log: Log | None = None, repair: bool = True,
                  progress: Progress | None = None, defer_multilingual: bool = True,
                  multilingual_pass: str = background.NOW):
         """`embedder_factory` is a class whose `name` and `dimension` are known before loading,
-        so a run with nothing to embed never loads the model; or pass a loaded `embedder`.
+        so a run with nothing to embed never loads the model (by default the default English
+        model's, `index.embedder.default_embedder_class()`); or pass a loaded `embedder`.
         `repair`: first mend a damaged store (ingest/repair.py); its findings go to `last_repair`.
         `progress` receives a ProgressEvent at every step. `defer_multilingual`: publish each report
         with its English vectors first and add the multilingual ones in a second pass."""
@@ -259,7 +260,7 @@ class IngestRun:
         self.repair = repair
         self.last_repair = None
         self.options = options
-        self._factory = embedder_factory
+        self._factory = embedder_factory or default_embedder_class()
         self._embedder: Embedder | None = embedder
         # Loaded up front (it is quick): whether it is installed decides the store's layout.
         self._multilingual = multilingual_factory()

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
+from index.embedder import Embedder, MultilingualEmbedder, load_multilingual
 from index.errors import ReportsLost
 from index.store import disk
 from index.store.verify import (CURRENT, REPAIR_DIR, SOURCE_INFO_SUFFIX, SOURCES, TEMP_PREFIX, Verification,
@@ -81,7 +81,7 @@ class RepairResult:
 
 
 def repair_store(index_dir: Path | str, *, full: bool = False, options: ReadOptions = ReadOptions(),
-                 embedder: Embedder | None = None, embedder_factory: Callable[[], Embedder] = MiniLMEmbedder,
+                 embedder: Embedder | None = None, embedder_factory: Callable[[], Embedder] | None = None,
                  multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual,
                  log: Log | None = None) -> RepairResult:
     """Check the store and mend what is wrong. `full` also hashes every report copy (slower).

@@ -12,7 +12,7 @@ import unicodedata
 from pathlib import Path
 from typing import Callable, Sequence
 
-from index.embedder import Embedder, MiniLMEmbedder, MultilingualEmbedder, load_multilingual
+from index.embedder import Embedder, MultilingualEmbedder, load_multilingual
 
 from index.errors import StoreError
 from index.store import disk
@@ -37,7 +37,7 @@ def safe_report_name(name: str) -> str:
 
 def ingest_uploads(index_dir: Path, uploads: Sequence[tuple[str, bytes]], *,
                    options: ReadOptions = ReadOptions(), log: Log | None = None,
-                   embedder_factory: Callable[[], Embedder] = MiniLMEmbedder, embedder: Embedder | None = None,
+                   embedder_factory: Callable[[], Embedder] | None = None, embedder: Embedder | None = None,
                    multilingual_factory: Callable[[], MultilingualEmbedder | None] = load_multilingual,
                    progress: Progress | None = None) -> Summary:
     """Add the uploaded (name, bytes) files. `progress` receives `ProgressEvent`s (files and pages

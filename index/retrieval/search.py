@@ -338,7 +338,8 @@ def _fuse(signals: Sequence[tuple[np.ndarray, float]], allowed: np.ndarray) -> n
 
 def open_searcher(index_dir, *, embedder: "Embedder | None" = None, database_url: str | None = None):
     """A searcher on the store at `index_dir` (or on PostgreSQL when a database URL is given or
-    set in the environment), with the model(s) it was built with.
+    set in the environment), with the model(s) it was built with (the English one as its
+    manifest names it, unless `embedder` is given).
 
     The store loads in a thread while the model loads (which takes most of the time), so a
     cold `python -m index ask` costs little more than loading the model.
@@ -352,16 +353,18 @@ def open_searcher(index_dir, *, embedder: "Embedder | None" = None, database_url
         return open_postgres_searcher(url, embedder=embedder)
     from concurrent.futures import ThreadPoolExecutor
 
-    from index.embedder import MODEL_NAME, MiniLMEmbedder, load_multilingual
+    from index.embedder import embedder_class, load_multilingual
     from index.store.embedded import load_store, read_current_manifest
 
-    expected = embedder.name if embedder is not None else MODEL_NAME
-    manifest = read_current_manifest(index_dir, model=expected)  # fail fast, before a model loads
+    # Fail fast, before a model loads: a missing store, or one built by another model than `embedder`.
+    manifest = read_current_manifest(index_dir, model=embedder.name if embedder is not None else None)
+    # Without an embedder: the one the store was built with (an unknown name fails here, quickly).
+    make = embedder_class(manifest.model) if embedder is None else None
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="open-searcher") as pool:
-        store = pool.submit(load_store, index_dir, model=expected)
+        store = pool.submit(load_store, index_dir, model=manifest.model)
         multilingual = pool.submit(load_multilingual) if manifest.multilingual_model else None
         if embedder is None:
-            embedder = MiniLMEmbedder()
+            embedder = make()
         loaded = store.result()
         return Searcher(loaded, embedder, multilingual.result() if multilingual is not None else None)
 

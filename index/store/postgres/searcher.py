@@ -338,7 +338,7 @@ _TS_RANK = """
 
 def open_postgres_searcher(url: str, *, embedder=None) -> PostgresSearcher:
     """A searcher on the database at `url`, with the model it was built with."""
-    from index.embedder import MiniLMEmbedder, load_multilingual
+    from index.embedder import load_embedder, load_multilingual
 
     probe = connect(url, autocommit=True)
     try:
@@ -348,4 +348,5 @@ def open_postgres_searcher(url: str, *, embedder=None) -> PostgresSearcher:
     if layout is None:
         raise StoreMissing(redact(url))
     multilingual = load_multilingual() if layout.multilingual_model else None
-    return PostgresSearcher(url, embedder if embedder is not None else MiniLMEmbedder(), multilingual)
+    # Without an embedder: the one the database was built with, as its layout names it.
+    return PostgresSearcher(url, embedder if embedder is not None else load_embedder(layout.model), multilingual)
