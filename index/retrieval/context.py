@@ -8,6 +8,7 @@ passage text is ever quoted.
 
 from __future__ import annotations
 
+from index.language import ALBANIAN
 from index.records import Passage
 
 PART_WORDS = {"presentation": "presentation", "discussion": "discussion", "actions": "actions"}
@@ -21,3 +22,11 @@ def context_line(passage: Passage) -> str:
 def indexed_text(passage: Passage) -> str:
     context = context_line(passage)
     return f"{context}\n{passage.text}" if context else passage.text
+
+
+def english_model_text(text: str, language: str | None) -> str:
+    """What the English model reads of a passage or sentence: an Albanian one as its word-by-word
+    English gloss (as an Albanian question is read), since the model knows no Albanian."""
+    from index.retrieval.query import gloss
+
+    return gloss(text) if language == ALBANIAN else text
