@@ -97,22 +97,20 @@ def python(module: str, *args: str, **kwargs) -> Run:
 # --------------------------------------------------------------------------- /proc polling (servers)
 
 def rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+    """A process's resident set now (VmRSS), 0 if it is gone."""
+    return _status_kb(pid, "VmRSS:")
 
 
 def hwm_kb(pid: int) -> int:
     """A process's peak resident set so far (VmHWM), 0 if it is gone."""
+    return _status_kb(pid, "VmHWM:")
+
+
+def _status_kb(pid: int, key: str) -> int:
     try:
         with open(f"/proc/{pid}/status", encoding="utf-8") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(key):
                     return int(line.split()[1])
     except (OSError, ValueError):
         pass

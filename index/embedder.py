@@ -270,6 +270,9 @@ def load_onnx_session(model_dir: Path, cache_dir: Path | None = None):
     path = onnx_model_path(model_dir, cache_dir)
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only
+    # onnxruntime's threads otherwise spin for a while after each run, taking the CPU from the
+    # multilingual model that encodes the same question next (its encode took 2× its floor).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
 
     def session():
         return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
