@@ -124,24 +124,14 @@ def run_stats(index_dir: Path, *, as_json: bool, out: TextIO) -> int:
                   f"{info.title} ({info.year or 'n.d.'}), sha256 {info.sha256[:12]}…, ingested {info.ingested_at}"
                   f"{later}\n")
     if pending:
-        worker = _multilingual_worker(index_dir)
+        from index.store.worker import running_worker
+
+        worker = running_worker(index_dir)
         when = f"a background process ({worker}) is adding their multilingual vectors" if worker else \
             "the next `python -m ingest` adds their multilingual vectors"
         out.write(f"{len(pending)} report(s) are searchable in English but not yet by the multilingual model "
                   f"(Albanian questions reach them through their English words only); {when}.\n")
     return 0
-
-
-def _multilingual_worker(index_dir: Path) -> int | None:
-    """The process id in the store's worker file, if that process is alive."""
-    from index.store.layout import MULTILINGUAL_WORKER_PID
-
-    try:
-        pid = int((Path(index_dir) / MULTILINGUAL_WORKER_PID).read_text("utf-8").strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
 
 
 def run_ask(index_dir: Path, args: argparse.Namespace, *, out: TextIO) -> int:

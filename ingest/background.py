@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from index.store.layout import MULTILINGUAL_WORKER_LOG as LOG_FILE, MULTILINGUAL_WORKER_PID as PID_FILE
+from index.store.worker import WORKER_FLAG, is_worker, recorded_worker, running_worker
 
 # Below every interactive process: a question asked meanwhile keeps its speed.
 WORKER_NICENESS = 19
@@ -31,13 +32,14 @@ BACKGROUND, NOW = "background", "now"
 
 
 def default_pass() -> str:
-    return os.environ.get(PASS_ENV, BACKGROUND) if os.environ.get(PASS_ENV) in (BACKGROUND, NOW) else BACKGROUND
+    chosen = os.environ.get(PASS_ENV)
+    return chosen if chosen in (BACKGROUND, NOW) else BACKGROUND
 
 
 def start_worker(index_dir: Path) -> int:
     """Start the background worker for `index_dir`; its process id."""
     index_dir = Path(index_dir)
-    command = [sys.executable, "-m", "ingest", "--complete-multilingual", "--quiet",
+    command = [sys.executable, "-m", "ingest", WORKER_FLAG, "--quiet",
                "--index-dir", str(index_dir.resolve())]
     with open(index_dir / LOG_FILE, "ab") as log:
         posix = os.name == "posix"
@@ -46,15 +48,6 @@ def start_worker(index_dir: Path) -> int:
                                    cwd=str(Path(__file__).resolve().parent.parent))
     (index_dir / PID_FILE).write_text(f"{process.pid}\n", "utf-8")
     return process.pid
-
-
-def running_worker(index_dir: Path) -> int | None:
-    """The process id of this store's background worker, if one is running."""
-    try:
-        pid = int((Path(index_dir) / PID_FILE).read_text("utf-8").strip())
-    except (OSError, ValueError):
-        return None
-    return pid if pid != os.getpid() and _is_worker(pid) else None
 
 
 def stop_worker(index_dir: Path) -> bool:
@@ -68,39 +61,19 @@ def stop_worker(index_dir: Path) -> bool:
     except ProcessLookupError:
         return False
     deadline = time.monotonic() + STOP_WAIT_S
-    while time.monotonic() < deadline and _is_worker(pid):
+    while time.monotonic() < deadline and is_worker(pid):
         time.sleep(0.05)
     return True
 
 
 def forget_worker(index_dir: Path) -> None:
     """Called by the worker as it ends."""
-    try:
-        if int((Path(index_dir) / PID_FILE).read_text("utf-8").strip()) == os.getpid():
+    if recorded_worker(index_dir) == os.getpid():
+        try:
             (Path(index_dir) / PID_FILE).unlink()
-    except (OSError, ValueError):
-        pass
+        except OSError:
+            pass
 
 
 def _lower_priority() -> None:
     os.nice(WORKER_NICENESS)
-
-
-def _is_worker(pid: int) -> bool:
-    """Whether `pid` is alive and is an ingest worker (not a reused process id)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        try:
-            os.kill(pid, 0)  # no /proc (macOS): alive is the best we can tell
-        except (ProcessLookupError, PermissionError):
-            return False
-        return True
-    return b"--complete-multilingual" in cmdline and b"State:\tZ" not in _status(pid)
-
-
-def _status(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/status").read_bytes()
-    except OSError:
-        return b""
