@@ -205,7 +205,7 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
             lead = previous.text
             previous.lines = [lead, *block.lines]
             previous.kind, previous.items, previous.last_page = block.kind, block.items, block.last_page
-            previous.lead = lead if previous.kind == "bullet" or previous.lead is None else previous.lead
+            previous.lead = lead
         else:
             merged.append(block)
     return [b for b in merged if b.kind != "heading"]
