@@ -303,7 +303,7 @@ def _synthetic_contents(ref, size: int, per_passage: int, rng: np.random.Generat
                                     year=2000 + row % 20, text=text, page=row % 50 + 1, page_end=row % 50 + 1,
                                     page_label=str(row % 50 + 1), page_end_label=None,
                                     section=f"Section {row % 97}", speaker=None, organisation=f"Org {row % 31}",
-                                    part=None))
+                                    part=None, kind="content"))  # marked, as the splitter marks every passage
             spans.extend((row, a, b) for a, b in cuts)
     reports = _reports(ref, passages)
     return replace(ref, passages=tuple(passages), vectors=_unit_vectors(size, ref.dimension, rng),

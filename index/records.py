@@ -7,6 +7,7 @@ the same fields, and page references stay fields rather than text.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -89,5 +90,14 @@ class Passage:
 
     @classmethod
     def from_json(cls, data: dict) -> "Passage":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        """A passage from its JSON form; keys this version does not know are ignored."""
+        try:  # the usual case, and the fast one (a store is read passage by passage)
+            return cls(**data)
+        except TypeError:
+            names = _field_names(cls)
+            return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))

@@ -47,6 +47,16 @@ def test_round_trip_gives_the_same_hits(hashing_store: Path, tiny_report: Path, 
     assert answers(again) == before
 
 
+def test_line_separators_inside_a_passage_survive_the_round_trip(tmp_path: Path):
+    # JSON written with ensure_ascii=False leaves U+2028, U+2029 and U+0085 unescaped: the reader
+    # must cut passages.jsonl at newlines only (str.splitlines cut them in two before).
+    report = tmp_path / "separators-2010.txt"
+    report.write_text("[p. 1]\nThe shelter hosted 12 women\u2028in 2009 and 9 children\u0085in 2010.\n", "utf-8")
+    ingest_files(tmp_path / "store", [report])
+    [passage] = load_store(tmp_path / "store", model=HashingEmbedder.name).passages
+    assert passage.text == "The shelter hosted 12 women\u2028in 2009 and 9 children\u0085in 2010."
+
+
 def test_counts_agree(hashing_store: Path):
     store = load_store(hashing_store)
     assert store.faiss_index.ntotal == len(store.passages) == store.lexical.size == store.manifest.passage_count

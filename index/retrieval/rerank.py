@@ -24,7 +24,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from index.passage_kind import CONTENT, passage_kind, repeat_key
+from index.passage_kind import CONTENT, passage_kind
 from index.records import Passage
 from index.retrieval.context import context_line
 from index.retrieval.keyterms import KeyTerm, Vocabulary, key_terms, missing_terms
@@ -64,34 +64,15 @@ class ReportWords:
     document_frequency: dict[str, int]
 
 
-_kinds_cache: dict[int, tuple[object, list[str]]] = {}
 _report_words_cache: dict[int, tuple[object, ReportWords]] = {}
 
 
-def kinds_of(passages: Sequence[Passage]) -> list[str]:
-    """The kind of every passage of a store (cached per passage tuple)."""
-    cached = _kinds_cache.get(id(passages))
-    if cached is not None and cached[0] is passages:
-        return cached[1]
-    pages_by_key: dict[tuple[str, str], set] = {}
-    for p in passages:
-        pages_by_key.setdefault((p.report, repeat_key(p.text)), set()).add(p.page)
-    kinds = [getattr(p, "kind", None) or passage_kind(p.text, pages_with_same_text=len(
-        pages_by_key[(p.report, repeat_key(p.text))])) for p in passages]
-    _kinds_cache.clear()
-    _kinds_cache[id(passages)] = (passages, kinds)
-    return kinds
-
-
 def kind_of(passages, row: int) -> str:
-    """A passage's kind: as marked at ingest, else judged from its text (with the whole store's
-    repeats when the lookup is the store's tuple of passages)."""
+    """A passage's kind: as marked at ingest, else (a store built before the mark) judged from
+    its text alone. Only the passages being ranked are judged, so a question's cost does not
+    grow with the store; such a store is re-marked by its next ingest (the splitter changed)."""
     passage = passages[row]
-    if getattr(passage, "kind", None):
-        return passage.kind
-    if isinstance(passages, (tuple, list)):
-        return kinds_of(passages)[row]
-    return passage_kind(passage.text)
+    return passage.kind or passage_kind(passage.text)
 
 
 def report_words(passages: Sequence[Passage]) -> ReportWords:

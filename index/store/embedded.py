@@ -221,8 +221,7 @@ def _load_generation(path: Path, generation: str, *, model: str | None, verify: 
     if manifest.segments:
         passages, vectors, sentences, sentence_vectors, multilingual = _load_segments(path, gen_dir, manifest)
     else:  # format 1
-        passages = tuple(Passage.from_json(json.loads(line))
-                         for line in (gen_dir / PASSAGES).read_text("utf-8").splitlines() if line)
+        passages = read_passages(gen_dir / PASSAGES)
         vectors = load_array(path, gen_dir / VECTORS_NPY) if (gen_dir / VECTORS_NPY).exists() or \
             not (gen_dir / VECTORS).exists() else load_faiss_vectors(path, gen_dir / VECTORS)
         sentences = load_array(path, gen_dir / SENTENCES)
@@ -244,14 +243,23 @@ def _load_generation(path: Path, generation: str, *, model: str | None, verify: 
                  faiss_index=faiss_index, lexical=lexical, multilingual_index=multilingual_index)
 
 
+def read_passages(file: Path) -> tuple[Passage, ...]:
+    """The passages of a passages.jsonl file, in order.
+
+    Lines are cut at "\n" only: `str.splitlines` would also cut at U+2028 or U+0085, which
+    JSON written with ensure_ascii=False leaves unescaped inside a passage's text. The lines
+    are parsed as one JSON array, which takes half the time of a parse per line."""
+    lines = [line for line in file.read_text("utf-8").split("\n") if line]
+    return tuple(Passage.from_json(data) for data in json.loads("[" + ",".join(lines) + "]"))
+
+
 def _load_segments(path: Path, gen_dir: Path, manifest: Manifest):
     """The segments' rows, in order. One segment (the usual store after a rebuild, or one ingest
     of one folder) stays memory-mapped; several are concatenated, sentence rows shifted."""
     parts = []
     for segment in manifest.segments:
         seg_dir = gen_dir / SEGMENTS_DIR / segment["name"]
-        passages = tuple(Passage.from_json(json.loads(line))
-                         for line in (seg_dir / PASSAGES).read_text("utf-8").splitlines() if line)
+        passages = read_passages(seg_dir / PASSAGES)
         parts.append((passages, load_array(path, seg_dir / VECTORS_NPY), load_array(path, seg_dir / SENTENCES),
                       load_array(path, seg_dir / SENTENCE_VECTORS),
                       load_array(path, seg_dir / MULTILINGUAL_VECTORS) if manifest.multilingual_model else None))

@@ -147,10 +147,8 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for `query` (zeros when no word is known)."""
-        out = np.zeros(self.size, dtype=np.float32)
         docs, vals = self._postings(self._token_ids(query))
-        np.add.at(out, docs, vals)  # in token order, as bm25s sums them
-        return out
+        return _sums(docs, vals, self.size)
 
     def top(self, query: str, depth: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The `depth` best passages holding any word of `query` (among `allowed`, a boolean mask):
@@ -161,10 +159,19 @@ class LexicalIndex:
             docs, vals = docs[keep], vals[keep]
         if not len(docs):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        rows, inverse = np.unique(docs, return_inverse=True)
-        sums = np.zeros(len(rows), dtype=np.float32)
-        np.add.at(sums, inverse, vals)
-        return top_rows(rows, sums, depth)
+        # The passages with any posting, found by marking them in one pass over the store's rows:
+        # a sort of the postings (np.unique) would cost more than the question's encoding from
+        # about 100k passages on, as a common word has a posting in most of them.
+        held = np.zeros(self.size, dtype=bool)
+        held[docs] = True
+        rows = np.flatnonzero(held)
+        return top_rows(rows, _sums(docs, vals, self.size)[rows], depth)
+
+
+def _sums(docs: np.ndarray, vals: np.ndarray, size: int) -> np.ndarray:
+    """Each passage's summed posting scores, as float32 (summed in float64, so the order the
+    postings come in does not change a score)."""
+    return np.bincount(docs, weights=vals, minlength=size).astype(np.float32)
 
 
 def top_rows(rows: np.ndarray, scores: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
