@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from index.embedder import HashingEmbedder
-from index.retrieval import ranking
+from index.retrieval import ranking, rerank
 from index.retrieval.search import Filters, Searcher, best_span
 from index.store.arrays import VectorSet
 from index.store.embedded import load_store
@@ -91,7 +91,8 @@ def exhaustive(searcher: Searcher, question: str, *, k: int, filters: Filters) -
     lists["sentence"] = top(signals.by_passage["sentence"], pool)
     candidates = ranking.Candidates(lists, {r: float(signals.by_passage["sentence"][r]) for r in pool})
     rq = ranking.RankingQuery(question, question, signals.english, signals.language)
-    ranked = ranking.rank(rq, candidates, passages, k=k, multilingual=True)
+    named, implied = named_and_implied(searcher, signals)
+    ranked = ranking.rank(rq, candidates, passages, k=k, multilingual=True, named=named, implied=implied)
     sentences = np.asarray(searcher.store.contents.sentences)
     hits = []
     for row, score in zip(ranked.rows, ranked.scores):
@@ -99,6 +100,20 @@ def exhaustive(searcher: Searcher, question: str, *, k: int, filters: Filters) -
         start, end = best_span(text, sentences, row, signals.sentence_scores, signals.english)
         hits.append((row, score, text[start:end], float(signals.by_passage["dense"][row])))
     return hits, ranked.answered
+
+
+def named_and_implied(searcher: Searcher, signals) -> tuple[str | None, str | None]:
+    """The report the question names and the one it implies, from every passage's BM25 score."""
+    if signals.language != "en":
+        return None, None
+    passages = searcher.store.passages
+
+    def holding(word: str) -> set[str]:
+        return {passages[r].report for r in np.flatnonzero(searcher.store.lexical.scores(word) > 0)}
+
+    named = rerank.named_report(signals.english, passages, spread=lambda token: len(holding(token)))
+    single = set().union(*[h for h in map(holding, rerank.names_in(signals.english)) if len(h) == 1])
+    return named, (single.pop() if len(single) == 1 else None)
 
 
 @pytest.mark.parametrize("k", [1, 5, 12], ids=["k1", "k5", "k12"])

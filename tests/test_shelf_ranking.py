@@ -121,12 +121,37 @@ def test_within_report_query_drops_the_words_that_name_the_report():
     passages = [_passage("a:p1:1", "x", report="Parent Resource Guide.pdf", title="Parent Resource Guide"),
                 _passage("b:p1:1", "x", report="Retail.pdf", title="Awareness Guide for Convenience Retail Employees"),
                 _passage("c:p1:1", "x", report="glotip.pdf", title="Global Report on Trafficking in Persons 2024")]
-    assert rerank.within_report_query("Which purchases at a convenience retail store are indicators?", passages) \
+    def within(question: str) -> str:
+        return rerank.within_report_query(question, passages, rerank.named_report(question, passages))
+
+    assert within("Which purchases at a convenience retail store are indicators?") \
         == "Which purchases at a store are indicators?"
     # No report named: the question is asked as it is.
-    assert rerank.within_report_query("Which purchases are indicators?", passages) == "Which purchases are indicators?"
+    assert within("Which purchases are indicators?") == "Which purchases are indicators?"
     # Too little would be left: as it is.
-    assert rerank.within_report_query("convenience retail employees?", passages) == "convenience retail employees?"
+    assert within("convenience retail employees?") == "convenience retail employees?"
+
+
+def test_a_title_word_most_reports_use_in_their_texts_names_none_of_them():
+    passages = [_passage("a:p1:1", "x", report="annex.pdf", title="Annex: detected victims by country"),
+                _passage("b:p1:1", "x", report="kukes.txt", title="Annual Conference Kukes"),
+                _passage("c:p1:1", "x", report="glotip.pdf", title="Global Report on Trafficking in Persons")]
+    question = "Through which countries do victims pass from Kukes to Western Europe?"
+    # By titles alone, "victims" and "countries" name the annex ...
+    assert rerank.named_report(question, passages) == "annex.pdf"
+    # ... but all three reports' texts use them: then the question names no report.
+    in_texts = {"victim": 3, "countri": 3, "kuke": 1}
+    assert rerank.named_report(question, passages, spread=lambda w: in_texts.get(w, 1)) is None
+
+
+@pytest.mark.parametrize("question, names", [
+    ("Through which countries do victims pass from Kukës to Western Europe?", ["Kukës", "Western", "Europe"]),
+    ("Who spoke for VMA Kukes?", ["VMA", "Kukes"]),
+    ("VMA trained whom? And Hannah?", ["VMA", "Hannah"]),
+    ("What is sextortion?", []),
+], ids=["place", "acronym", "sentence-starts", "none"])
+def test_names_in_a_question(question, names):
+    assert rerank.names_in(question) == names
 
 
 def test_keep_rows_sets_table_lines_apart_so_paragraph_rebuilding_keeps_them():
@@ -168,3 +193,31 @@ def test_rank_refuses_a_question_whose_key_terms_no_passage_holds(country, answe
     q = f"How many victims of forced labour did {country} detect in 2022?"
     ranked = rank(RankingQuery(q, q, q, "en"), _candidates([0, 1]), passages, k=2, multilingual=False)
     assert ranked.answered is answered
+
+
+def _implied_shelf(tmp_path):
+    from tests.conftest import ingest_files
+
+    kukes = tmp_path / "kukes-2006.txt"
+    kukes.write_text("[p. 1]\nThe qark of Kukes is a major transit location into Western Europe via "
+                     "Albania-Kosovo-Serbia.\n\nThe committee met twice.\n", "utf-8")
+    annex = tmp_path / "annex-2020.txt"
+    annex.write_text("".join(f"[p. {n}]\nDetected victims of trafficking passing through countries of "
+                             f"Western Europe, table {n}.\n\n" for n in range(1, 4)), "utf-8")
+    ingest_files(tmp_path / "store", [kukes, annex])
+    from index.embedder import HashingEmbedder
+    from index.retrieval.search import Searcher
+    from index.store.embedded import load_store
+
+    return Searcher(load_store(tmp_path / "store"), HashingEmbedder())
+
+
+def test_a_name_only_one_report_holds_puts_that_report_first(tmp_path, monkeypatch):
+    searcher = _implied_shelf(tmp_path)
+    question = "Through which countries do victims pass from Kukes to Western Europe?"
+    # Without the boost the annex's passages, which share more words, come first ...
+    monkeypatch.setattr(rerank, "IMPLIED_REPORT_BOOST", 1.0)
+    assert searcher.ask(question).hits[0].passage.report == "annex-2020.txt"
+    # ... with it, "Kukes" (held by one report only) puts that report's passage first.
+    monkeypatch.undo()
+    assert searcher.ask(question).hits[0].passage.text.startswith("The qark of Kukes")

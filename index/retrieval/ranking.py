@@ -128,12 +128,14 @@ def candidate_depth(k: int) -> int:
 
 
 def rank(query: RankingQuery, candidates: Candidates, passages: PassageLookup, *, k: int,
-         multilingual: bool, focus: str | None = None) -> Ranking:
+         multilingual: bool, focus: str | None = None, named: str | None = None,
+         implied: str | None = None) -> Ranking:
     """Fuse the signals' top lists by weighted reciprocal rank, rerank the head with what the
     shelf knows (`index.retrieval.rerank`), and judge whether the top answers.
 
     `focus` is the report in focus (the one filtered to, or last cited): a question that
-    points at "this report" or "this region" is read as about it.
+    points at "this report" or "this region" is read as about it. `named` is the report the
+    question names by its title, `implied` the one report holding a name the question uses.
     Ties keep the lower row first, so the order is deterministic whatever the backend.
     """
     signal_weights = weights(query.language, multilingual=multilingual)
@@ -143,7 +145,8 @@ def rank(query: RankingQuery, candidates: Candidates, passages: PassageLookup, *
     fused = fuse(rows, [(candidates.lists[name], w) for name, w in signal_weights.items()
                         if w and name in candidates.lists])
     if RERANK:
-        fused = rerank.adjust(query.text, query.english, rows, fused, passages, focus=focus)
+        fused = rerank.adjust(query.text, rows, fused, passages, focus=focus,
+                              named=named, implied=implied)
     order = np.argsort(-fused, kind="stable")[:max(k, rerank.KEY_TERM_WINDOWS)]
     head = tuple(int(r) for r in rows[order])
     answered = answers(query, head, candidates)

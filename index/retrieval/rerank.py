@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -37,6 +37,11 @@ RERANK_DEPTH = 50
 KIND_PRIOR = {CONTENT: 1.0, "heading": 0.6, "reference": 0.5, "contents": 0.4, "running-head": 0.4, "chart": 0.6}
 # A passage of the report the question names or points to ("this guide") gains this factor.
 NAMED_REPORT_BOOST = 1.6
+# A passage of the one report that alone holds a name the question uses ("Kukës", "Interpol",
+# "VMA") gains this factor: the question implies that report without naming its title.
+IMPLIED_REPORT_BOOST = 1.3
+# Names in a question: a capitalised word after the first, or an acronym anywhere.
+NAME_WORD = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÀ-ÖØ-Þ][\w’'-]*|\b[A-Z]{2,}\b")
 # A question stripped of the words naming its report must keep this many words to be asked so.
 MIN_WITHIN_REPORT_WORDS = 2
 # Share of the top candidates' fused mass a report holds → up to this much gain.
@@ -99,9 +104,12 @@ def words_of_titles(titles: Mapping[str, str]) -> ReportWords:
     return ReportWords(by_report, df)
 
 
-def named_report(question: str, passages: Sequence[Passage], *, titles: Mapping[str, str] | None = None) -> str | None:
+def named_report(question: str, passages: Sequence[Passage], *, titles: Mapping[str, str] | None = None,
+                 spread: Callable[[str], int] | None = None) -> str | None:
     """The report whose title words the question uses most distinctively, if one stands out.
-    `titles` (report name → title) for a backend that holds only some rows in `passages`."""
+    `titles` (report name → title) for a backend that holds only some rows in `passages`.
+    `spread(word)`: in how many reports' texts a title word occurs. A title word that most
+    reports use ("victims", "countries") names none of them, though only one title has it."""
     if titles is not None:
         words = words_of_titles(titles)
     elif isinstance(passages, (tuple, list)):
@@ -112,19 +120,27 @@ def named_report(question: str, passages: Sequence[Passage], *, titles: Mapping[
         return None
     asked = set(tokenize(question))
     n = len(words.by_report)
-    scores = {r: sum(np.log(1 + n / words.document_frequency[w]) for w in asked & ws)
-              for r, ws in words.by_report.items()}
+
+    def weight(word: str) -> float:
+        holders = words.document_frequency[word]
+        return float(np.log(1 + n / max(holders, spread(word) if spread is not None else 0)))
+
+    scores = {r: sum(weight(w) for w in asked & ws) for r, ws in words.by_report.items()}
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best, runner_up = ranked[0], ranked[1]
     # Two distinctive title words, or one that no other report's title has.
     return best[0] if best[1] >= 2 * np.log(1 + n / 1) * 0.75 and best[1] > 1.5 * runner_up[1] else None
 
 
-def within_report_query(question: str, passages: Sequence[Passage]) -> str:
-    """`question` without the words that name the report it names: once the report is known,
-    "convenience store" in "which purchases at a convenience store…" is in all of its passages
-    and ranks none of them; the words left say which passage is meant."""
-    target = named_report(question, passages)
+def names_in(question: str) -> list[str]:
+    """The names a question uses (capitalised words inside it, acronyms), each once."""
+    return list(dict.fromkeys(m.group(0) for m in NAME_WORD.finditer(question.strip())))
+
+
+def within_report_query(question: str, passages: Sequence[Passage], target: str | None) -> str:
+    """`question` without the words that name `target`, the report it names (`named_report`):
+    once the report is known, "convenience store" in "which purchases at a convenience store…"
+    is in all of its passages and ranks none of them; the words left say which passage is meant."""
     if target is None:
         return question
     naming = report_words(passages).by_report[target]
@@ -132,21 +148,25 @@ def within_report_query(question: str, passages: Sequence[Passage]) -> str:
     return " ".join(kept) if len(tokenize(" ".join(kept))) >= MIN_WITHIN_REPORT_WORDS else question
 
 
-def adjust(question: str, english: str, rows: np.ndarray, fused: np.ndarray, passages: Sequence[Passage], *,
-           focus: str | None = None, titles: Mapping[str, str] | None = None) -> np.ndarray:
-    """The fused scores of `rows` after the second stage (only the top RERANK_DEPTH change)."""
+def adjust(question: str, rows: np.ndarray, fused: np.ndarray, passages: Sequence[Passage], *,
+           focus: str | None = None, named: str | None = None, implied: str | None = None) -> np.ndarray:
+    """The fused scores of `rows` after the second stage (only the top RERANK_DEPTH change).
+    `named`: the report the question names (`named_report`); `implied`: the one report holding a
+    name the question uses (IMPLIED_REPORT_BOOST); `focus`: the report "this report" means."""
     if len(rows) == 0:
         return fused
     out = fused.astype(np.float64).copy()
     top = np.argsort(-fused, kind="stable")[:RERANK_DEPTH]
     for i in top:
         out[i] *= KIND_PRIOR.get(kind_of(passages, int(rows[i])), 1.0)
-    target = focus if focus is not None and POINTS_AT_REPORT.search(question) else \
-        named_report(english, passages, titles=titles) if language_of(question) == "en" else None
+    target = focus if focus is not None and POINTS_AT_REPORT.search(question) else named
+    boost = NAMED_REPORT_BOOST
+    if target is None and implied is not None:
+        target, boost = implied, IMPLIED_REPORT_BOOST
     if target is not None:
         for i in top:
             if passages[int(rows[i])].report == target:
-                out[i] *= NAMED_REPORT_BOOST
+                out[i] *= boost
     _coherence(out, rows, top, passages)
     terms = question_terms(question) if KEY_TERM_BOOST != 1.0 else ()
     if terms:

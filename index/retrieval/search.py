@@ -32,6 +32,8 @@ QUOTE_NEIGHBOUR_SHARE = 0.9
 QUOTE_LEXICAL_WEIGHT = 0.5
 # Filters are compiled to a mask of allowed rows once per distinct filter, and kept.
 MASK_CACHE_SIZE = 64
+# Which reports hold a word (for the report a question names or implies), kept for this many words.
+HOLDER_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class Searcher:
         self._multilingual = getattr(store, "multilingual_index", None) or (
             VectorSet(store.contents.multilingual_vectors) if has_vectors else None)
         self._masks = _FilterMasks(store.passages)
+        self._holder_cache: dict[tuple[str, str], frozenset[str]] = {}
 
     def reports(self):
         """The reports held, as the manifest records them."""
@@ -129,16 +132,17 @@ class Searcher:
         english = gloss(query) if language == "sq" else query
         rq = ranking.RankingQuery(question, query, english, language)
         q = self.embedder.encode([english])[0]
-        candidates, sentence_scores = self._candidates(rq, q, k=k, allowed=allowed)
+        named = rerank.named_report(english, self.store.passages, spread=self._spread) if language == "en" else None
+        candidates, sentence_scores = self._candidates(rq, q, k=k, allowed=allowed, named=named)
         ranked = ranking.rank(rq, candidates, self.store.passages, k=k, multilingual=self.multilingual is not None,
-                              focus=focus)
+                              focus=focus, named=named, implied=self._implied_report(rq))
         vectors = self.store.contents.vectors
         hits = tuple(self._hit(rank, row, score, float(np.dot(vectors[row], q)), english, sentence_scores[row])
                      for rank, (row, score) in enumerate(zip(ranked.rows, ranked.scores), start=1))
         return Answer(question, ranked.answered, hits, query, filters)
 
-    def _candidates(self, rq: ranking.RankingQuery, q: np.ndarray, *, k: int,
-                    allowed: np.ndarray | None) -> tuple[ranking.Candidates, dict[int, np.ndarray]]:
+    def _candidates(self, rq: ranking.RankingQuery, q: np.ndarray, *, k: int, allowed: np.ndarray | None,
+                    named: str | None = None) -> tuple[ranking.Candidates, dict[int, np.ndarray]]:
         """Each signal's top passages among the allowed ones, and the sentence scores of every
         candidate (for the sentence signal, the verdict and the quote)."""
         weights = ranking.weights(rq.language, multilingual=self.multilingual is not None)
@@ -147,7 +151,7 @@ class Searcher:
         lists: dict[str, ranking.SignalList] = {}
         if weights.get("lexical"):
             lists["lexical"] = ranking.SignalList(*self.store.lexical.top(rq.english, depth, allowed))
-        within = rerank.within_report_query(rq.english, self.store.passages) \
+        within = rerank.within_report_query(rq.english, self.store.passages, named) \
             if rq.language == "en" and weights.get("within-report") else rq.english
         if within != rq.english:
             lists["within-report"] = ranking.SignalList(*self.store.lexical.top(within, depth, allowed))
@@ -164,6 +168,35 @@ class Searcher:
         lists["sentence"] = ranking.SignalList(*top_rows(pool, best, depth))
         best_sentence = {int(r): float(s) for r, s in zip(pool, best)}
         return ranking.Candidates(lists, best_sentence), sentence_scores
+
+    def _implied_report(self, rq: ranking.RankingQuery) -> str | None:
+        """The one report holding every name of the English question that only one report holds
+        ("Kukës", "Interpol"), or None (no such name, or names pointing at different reports)."""
+        if rq.language != "en":
+            return None
+        found = set()
+        for name in rerank.names_in(rq.english):
+            holders = self._holders(name, self.store.lexical.rows_with)
+            if len(holders) == 1:
+                found |= holders
+        return found.pop() if len(found) == 1 else None
+
+    def _spread(self, token: str) -> int:
+        """In how many reports' passages an indexed token occurs."""
+        return len(self._holders(token, self.store.lexical.rows_with_token))
+
+    def _holders(self, word: str, rows_with) -> frozenset[str]:
+        """The reports whose passages hold `word` (looked up with `rows_with`), kept per store:
+        a common word's postings cover much of a large store."""
+        key = (word, rows_with.__name__)
+        found = self._holder_cache.get(key)
+        if found is None:
+            codes, reports = self._masks.column("report")
+            found = frozenset(reports[int(c)] for c in np.unique(codes[rows_with(word)]))
+            if len(self._holder_cache) >= HOLDER_CACHE_SIZE:
+                self._holder_cache.pop(next(iter(self._holder_cache)))
+            self._holder_cache[key] = found
+        return found
 
     def signals(self, query: str) -> Signals:
         """Every ranking signal for `query` over every passage, and every sentence's score.
@@ -260,7 +293,7 @@ class _FilterMasks:
             self._cache[filters] = mask
         return mask
 
-    def _column(self, name: str) -> tuple[np.ndarray, list]:
+    def column(self, name: str) -> tuple[np.ndarray, list]:
         """(code per row, distinct values) of one metadata field."""
         if self._columns is None:
             self._columns = {}
@@ -272,7 +305,7 @@ class _FilterMasks:
         return self._columns[name]
 
     def _where(self, name: str, keep) -> np.ndarray:
-        codes, distinct = self._column(name)
+        codes, distinct = self.column(name)
         wanted = np.array([i for i, value in enumerate(distinct) if keep(value)], dtype=np.int32)
         return np.isin(codes, wanted)
 

@@ -145,6 +145,16 @@ class LexicalIndex:
         return (np.concatenate(docs).astype(np.int64, copy=False) if docs else np.zeros(0, np.int64),
                 np.concatenate(vals).astype(np.float32, copy=False) if vals else np.zeros(0, np.float32))
 
+    def rows_with(self, word: str) -> np.ndarray:
+        """The passages holding `word` (in any of its token forms), ascending."""
+        docs, _ = self._postings(self._token_ids(word))
+        return np.unique(docs)
+
+    def rows_with_token(self, token: str) -> np.ndarray:
+        """The passages holding an already tokenised word (a stem, as `tokenize` gives it)."""
+        token_id = self.vocab.get(token)
+        return np.zeros(0, np.int64) if token_id is None else np.unique(self._postings([token_id])[0])
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for `query` (zeros when no word is known)."""
         docs, vals = self._postings(self._token_ids(query))

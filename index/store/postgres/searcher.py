@@ -199,7 +199,8 @@ def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None,
     ids = np.array([row.row_id for row in rows], dtype=np.int64)
     fused = np.array([row.score for row in rows], dtype=np.float64)
     if ranking.RERANK:
-        fused = rerank.adjust(rq.text, rq.english, ids, fused, _Lookup(lookup), focus=focus, titles=titles)
+        named = rerank.named_report(rq.english, {}, titles=titles) if rq.language == "en" and titles else None
+        fused = rerank.adjust(rq.text, ids, fused, _Lookup(lookup), focus=focus, named=named)
     order = [int(i) for i in np.argsort(-fused, kind="stable")[:max(k, rerank.KEY_TERM_WINDOWS)]]
     head = tuple(int(ids[i]) for i in order)
     top = rows[order[0]]
