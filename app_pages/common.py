@@ -134,6 +134,21 @@ def index_dir() -> Path:
     return default_index_dir()
 
 
+def report_source(report) -> Path | None:
+    """The kept copy of a report's file: in the store's folder, or (PostgreSQL) a local copy of
+    the one the database keeps. None when there is none."""
+    url = database_url()
+    if url:
+        from index.store.postgres.view import source_copy
+
+        try:
+            return source_copy(url, report.source_file)
+        except (OSError, StoreError):
+            return None  # the page is shown from its text instead
+    source = index_dir() / report.source_file
+    return source if source.is_file() else None
+
+
 def current_store(*, quiet: bool = False) -> Store | None:
     """The store as published now, or None after saying why (unless `quiet`)."""
     if database_url():
@@ -276,8 +291,8 @@ def marked_page_image(item) -> bytes | None:
     report = next((r for r in indexed_reports(store) if r.report == item.passage.report), None)
     if report is None or report.kind != "pdf" or report.sha256 != item.report_sha256:
         return None
-    source = index_dir() / report.source_file
-    if not source.is_file():
+    source = report_source(report)
+    if source is None:
         return None
     views = pdf_page_views(source, item.passage, item.quote, scale=WORD_IMAGE_SCALE)
     return views[0].image if views else None
@@ -290,9 +305,9 @@ def show_page(passage: Passage, quote: str, quote_start: int) -> None:
     if report is None:
         st.warning("This report is no longer in the index, so its page cannot be shown.")
         return
-    source = index_dir() / report.source_file
+    source = report_source(report)
     st.caption(escape_markdown(f"{report.title} — {report.report}"))
-    if report.kind == "pdf" and source.is_file():
+    if report.kind == "pdf" and source is not None:
         views = _pdf_views(str(source), tuple(passage.to_json().items()), quote)
         if views and not views[0].located:
             st.warning("The quote could not be located exactly in the PDF's text layer, so nothing is marked; "
@@ -308,7 +323,7 @@ def show_page(passage: Passage, quote: str, quote_start: int) -> None:
                 st.markdown(_marked_text(view.text, view.quote_span))
             if view.quote_span is None:
                 st.warning("The quote could not be located exactly on this page.")
-    if source.is_file():
+    if source is not None:
         st.download_button("Download the original report file", data=source.read_bytes,
                            file_name=report.report, mime="application/pdf" if report.kind == "pdf" else "text/plain",
                            on_click="ignore", key="download-source")

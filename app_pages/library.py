@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.common import (basket_summary, current_store, get_models, index_dir, indexed_reports,
-                              load_session, model_loading, style_selector, workspace)
-from index.quotes.library import NO_TEXT, OK, PARTLY, page_list, report_facts
+                              load_session, model_loading, report_source, style_selector, workspace)
+from index.quotes.library import NO_TEXT, OK, PARTLY, ReportFacts, page_list, report_facts
 from index.store.backend import database_url
 from ingest.pipeline import IngestRun, ProgressEvent
 from ingest.readers import ReadOptions
@@ -122,10 +122,16 @@ def remove_report(name: str) -> None:
     st.session_state.library_outcome = Outcome(summary.ok, tuple(summary.render().splitlines()))
 
 
-def reindex_report(name: str, source_file: str) -> None:
+def reindex_report(fact: ReportFacts) -> None:
     """Read the kept copy of the report again and replace its passages, in one new generation."""
+    name = fact.report
     with st.status(f"Re-indexing {name}…", expanded=True) as status:
-        summary = run_ingest([index_dir() / source_file], remove=[name], names=[name], status=status)
+        source = report_source(fact)
+        if source is None:
+            st.session_state.library_outcome = Outcome(False, (
+                f"{name}: its kept copy is missing, so it cannot be read again; add the file anew.",))
+            return
+        summary = run_ingest([source], remove=[name], names=[name], status=status)
     st.session_state.library_outcome = Outcome(summary.ok, tuple(summary.render().splitlines()))
 
 
@@ -168,7 +174,7 @@ def manage(facts) -> None:
     reindex, remove = st.columns(2)
     if reindex.button("Re-index", key="reindex", icon=":material/refresh:",
                       help="Read the kept copy of the file again (e.g. after a program update)"):
-        reindex_report(fact.report, fact.source_file)
+        reindex_report(fact)
         st.rerun()
     with remove.popover("Remove…", icon=":material/delete:"):
         st.write(f"Remove **{_plain(fact.title)}** ({_plain(fact.report)}) from the index? Quotes saved from it "

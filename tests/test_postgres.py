@@ -312,6 +312,23 @@ def test_ingest_into_postgres_adds_skips_replaces_and_removes(db_url: str, tmp_p
     assert sql(db_url, f"SELECT count(*) FROM {SCHEMA}.sources") == [(1,)]
 
 
+def test_a_kept_report_file_is_copied_from_the_database_once(db_url: str, tmp_path: Path, tiny_report: Path):
+    """The app's page view, download and re-index read the report file; on PostgreSQL it comes from
+    the sources table into a local cache, checked against its hash."""
+    from index.store.postgres.view import load_view, source_copy
+
+    assert ingest_postgres(db_url, [tiny_report]).ok
+    [info] = load_view(db_url).manifest.reports
+    copy = source_copy(db_url, info.source_file, tmp_path / "cache")
+    assert (copy, copy.read_bytes()) == (tmp_path / "cache" / info.sha256, tiny_report.read_bytes())
+    # Read once: later calls use the copy without asking the database.
+    assert source_copy("postgresql://nobody@127.0.0.1:1/none", info.source_file, tmp_path / "cache") == copy
+    # Bytes that no longer match their hash are not handed out.
+    sql(db_url, f"UPDATE {SCHEMA}.sources SET data = 'damaged'::bytea RETURNING sha256")
+    assert source_copy(db_url, info.source_file, tmp_path / "other-cache") is None
+    assert list((tmp_path / "other-cache").glob("*")) == []
+
+
 def ingest_postgres(url: str, files, **kwargs):
     from ingest.postgres_run import PostgresIngestRun
 

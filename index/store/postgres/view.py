@@ -8,14 +8,22 @@ changes whenever a report is added, replaced or removed, so the app reloads then
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from index.errors import StoreMissing
 from index.records import Passage
 from index.store.embedded import ReportInfo
-from index.store.postgres.connection import connect, redact
+from index.store.postgres.connection import DatabaseUnavailable, connect, redact
 from index.store.postgres.schema import SCHEMA, read_layout
-from index.store.postgres.writer import read_reports
+from index.store.postgres.writer import SOURCE_PREFIX, read_reports
+
+# Where an app server keeps the report files it read from the database (page images, downloads,
+# re-index): $CAAHT_SOURCE_CACHE, else the user's cache folder.
+SOURCE_CACHE_ENV = "CAAHT_SOURCE_CACHE"
+SOURCE_CACHE_SUBDIR = "caaht/sources"
 
 
 @dataclass(frozen=True)
@@ -65,3 +73,38 @@ def load_view(url: str) -> PostgresView:
     return PostgresView(path=redact(url), url=url, generation=generation or "db-0-0",
                         manifest=ViewManifest(layout.model, layout.multilingual_model, reports, len(passages)),
                         passages=passages)
+
+
+def source_cache_dir() -> Path:
+    configured = os.environ.get(SOURCE_CACHE_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / SOURCE_CACHE_SUBDIR
+
+
+def source_copy(url: str, source_file: str, cache_dir: Path | None = None) -> Path | None:
+    """A local copy of a report file the database keeps (`ReportInfo.source_file`), or None when
+    the database has none (or holds damaged bytes). Read once: the copy is named by its SHA-256,
+    and a file never changes under its hash, so every later page view reads the local copy."""
+    sha = source_file.removeprefix(SOURCE_PREFIX)
+    if sha == source_file or not sha.isalnum():
+        return None  # not a database-kept file
+    folder = cache_dir or source_cache_dir()
+    target = folder / sha
+    if target.is_file():
+        return target
+    import psycopg
+
+    try:
+        with connect(url, autocommit=True) as conn:
+            row = conn.execute(f"SELECT data FROM {SCHEMA}.sources WHERE sha256 = %s", (sha,)).fetchone()
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(url, f"cannot read the kept report file {sha[:12]}… ({exc})") from exc
+    if row is None or hashlib.sha256(bytes(row[0])).hexdigest() != sha:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{sha}.{os.getpid()}.partial"
+    partial.write_bytes(bytes(row[0]))
+    os.replace(partial, target)  # whole or absent, if two app servers fetch it at once
+    return target

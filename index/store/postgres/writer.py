@@ -270,7 +270,9 @@ def read_reports(conn) -> tuple[ReportInfo, ...]:
     """The reports, in the order they were added, with every ReportInfo field (kept as jsonb)."""
     rows = conn.execute(f"SELECT record FROM {SCHEMA}.reports ORDER BY added").fetchall()
     names = {f.name for f in fields(ReportInfo)}
-    return tuple(ReportInfo(**{k: v for k, v in row[0].items() if k in names}) for row in rows)
+    # jsonb gives lists where ReportInfo holds tuples (ocr_pages): the same records as the embedded store's.
+    return tuple(ReportInfo(**{k: tuple(v) if isinstance(v, list) else v for k, v in row[0].items() if k in names})
+                 for row in rows)
 
 
 @contextmanager
