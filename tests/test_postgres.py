@@ -185,6 +185,18 @@ def test_same_ranking_as_the_embedded_store(db_url: str, hashing_corpus: Path):
             (want.answered, want.hits[0].passage, want.hits[0].quote), question
 
 
+def test_the_report_a_name_implies_ranks_first_on_both_backends(db_url: str, tmp_path: Path):
+    from tests.test_shelf_ranking import _implied_shelf
+
+    embedded = _implied_shelf(tmp_path)
+    export_to_postgres(tmp_path / "store", db_url)
+    pg = PostgresSearcher(db_url, HashingEmbedder())
+    question = "Through which countries do victims pass from Kukes to Western Europe?"
+    got, want = pg.ask(question, k=3), embedded.ask(question, k=3)
+    assert got.hits[0].passage == want.hits[0].passage
+    assert got.hits[0].passage.text.startswith("The qark of Kukes")
+
+
 @pytest.fixture(scope="module")
 def filter_db(pg_server) -> str:
     """3,000 passages of one organisation and 4 of another (hashing vectors)."""

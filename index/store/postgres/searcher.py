@@ -78,6 +78,9 @@ class PostgresSearcher:
                                 fix="re-ingest: `python -m ingest --rebuild --database-url …`")
         self.layout: Layout = layout
         self.multilingual = multilingual if layout.multilingual_model else None
+        # Which reports hold a word (for the report a question names or implies), for these reports.
+        self._holder_cache: dict[tuple[str, bool], frozenset[str]] = {}
+        self._holders_of: tuple = ()
 
     # ------------------------------------------------------------ the searcher interface
 
@@ -99,10 +102,41 @@ class PostgresSearcher:
         weights = ranking.weights(language, multilingual=self.multilingual is not None)
         rows = self._run(weights, vectors, _lexical_text(english), filters, k)
         rq = ranking.RankingQuery(question, query, english, language)
-        titles = {info.report: info.title for info in self.reports()}
-        order, answered = second_stage(rq, rows, k=k, focus=focus, titles=titles)
+        named, implied = self._named_and_implied(rq)
+        order, answered = second_stage(rq, rows, k=k, focus=focus, named=named, implied=implied)
         hits = tuple(self._hit(rank, rows[i], english, score) for rank, (i, score) in enumerate(order, start=1))
         return Answer(question, answered, hits, query, filters)
+
+    def _named_and_implied(self, rq: ranking.RankingQuery) -> tuple[str | None, str | None]:
+        """The report an English question names by its title, and the one report holding a name it
+        uses: as the embedded Searcher finds them, the word lookups made through the GIN index."""
+        if rq.language != "en":
+            return None, None
+        reports = self.reports()
+        if self._holders_of != reports:  # a report was added, replaced or removed: look again
+            self._holder_cache, self._holders_of = {}, reports
+        titles = {info.report: info.title for info in reports}
+        named = rerank.named_report(rq.english, {}, titles=titles,
+                                    spread=lambda token: len(self._holders(token, stemmed=True)))
+        single = [h for h in (self._holders(name, stemmed=False) for name in rerank.names_in(rq.english))
+                  if len(h) == 1]
+        implied = set().union(*single) if single else set()
+        return named, (implied.pop() if len(implied) == 1 else None)
+
+    def _holders(self, word: str, *, stemmed: bool) -> frozenset[str]:
+        """The reports whose passages hold `word`: a token as `tokenize` gives it (`stemmed`), or a
+        word of the question, read as the passages' lexemes are made (English stem or folded)."""
+        key = (word, stemmed)
+        found = self._holder_cache.get(key)
+        if found is None:
+            match = "quote_literal(%(w)s)::tsquery" if stemmed else \
+                f"(plainto_tsquery('{TEXT_SEARCH_CONFIG}', %(w)s) || plainto_tsquery('simple', %(w)s))"
+            with self._lock:
+                rows = self._with_retry(lambda conn: conn.execute(
+                    f"SELECT DISTINCT report FROM {SCHEMA}.passages WHERE lexemes @@ {match}",
+                    {"w": word if stemmed else fold(word)}).fetchall())
+            found = self._holder_cache[key] = frozenset(r[0] for r in rows)
+        return found
 
     def reports(self):
         with self._lock:
@@ -181,11 +215,11 @@ class PostgresSearcher:
                    similarity=row.similarity)
 
 
-def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None,
-                 titles: dict[str, str] | None = None) -> tuple[list[tuple[int, float]], bool]:
+def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None, named: str | None = None,
+                 implied: str | None = None) -> tuple[list[tuple[int, float]], bool]:
     """What `ranking.rank` does after fusing, on the head SQL fused: the rerank of
-    `index.retrieval.rerank`, the answered verdict and the key-term check, so both backends
-    rank alike (`titles`, report name → title, lets it see which report a question names).
+    `index.retrieval.rerank` (with the report the question names or implies), the answered
+    verdict and the key-term check, so both backends rank alike.
     Returns (index into rows, score) best first, and the verdict."""
     if not rows:
         return [], False
@@ -199,8 +233,7 @@ def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None,
     ids = np.array([row.row_id for row in rows], dtype=np.int64)
     fused = np.array([row.score for row in rows], dtype=np.float64)
     if ranking.RERANK:
-        named = rerank.named_report(rq.english, {}, titles=titles) if rq.language == "en" and titles else None
-        fused = rerank.adjust(rq.text, ids, fused, _Lookup(lookup), focus=focus, named=named)
+        fused = rerank.adjust(rq.text, ids, fused, _Lookup(lookup), focus=focus, named=named, implied=implied)
     order = [int(i) for i in np.argsort(-fused, kind="stable")[:max(k, rerank.KEY_TERM_WINDOWS)]]
     head = tuple(int(ids[i]) for i in order)
     top = rows[order[0]]
