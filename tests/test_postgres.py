@@ -197,6 +197,28 @@ def test_the_report_a_name_implies_ranks_first_on_both_backends(db_url: str, tmp
     assert got.hits[0].passage.text.startswith("The qark of Kukes")
 
 
+def test_a_question_naming_a_report_gets_the_within_report_list_on_both_backends(db_url: str, tmp_path: Path,
+                                                                                monkeypatch):
+    from index.store.postgres import searcher as pg_searcher
+
+    retail = tmp_path / "convenience-retail-guide.txt"
+    retail.write_text("[p. 1]\nConvenience retail staff see many customers.\n\n"
+                      "[p. 2]\nPurchases of many prepaid phone cards at once can be an indicator.\n", "utf-8")
+    school = tmp_path / "school-officers-guide.txt"
+    school.write_text("[p. 1]\nSchool officers see purchases of expensive gifts as an indicator.\n", "utf-8")
+    assert ingest_files(tmp_path / "store", [retail, school]).ok
+    export_to_postgres(tmp_path / "store", db_url)
+    statements = []
+    build = pg_searcher.build_statement
+    monkeypatch.setattr(pg_searcher, "build_statement", lambda *a, **kw: statements.append(kw) or build(*a, **kw))
+    question = "Which purchases at a convenience retail store are an indicator?"
+    got = PostgresSearcher(db_url, HashingEmbedder()).ask(question, k=3)
+    want = open_searcher(tmp_path / "store", embedder=HashingEmbedder()).ask(question, k=3)
+    assert [h.passage for h in got.hits] == [h.passage for h in want.hits]
+    assert got.hits[0].passage.text.startswith("Purchases of many prepaid phone cards")
+    assert statements[-1]["within"] is True
+
+
 @pytest.fixture(scope="module")
 def filter_db(pg_server) -> str:
     """3,000 passages of one organisation and 4 of another (hashing vectors)."""

@@ -122,7 +122,8 @@ def test_within_report_query_drops_the_words_that_name_the_report():
                 _passage("b:p1:1", "x", report="Retail.pdf", title="Awareness Guide for Convenience Retail Employees"),
                 _passage("c:p1:1", "x", report="glotip.pdf", title="Global Report on Trafficking in Persons 2024")]
     def within(question: str) -> str:
-        return rerank.within_report_query(question, passages, rerank.named_report(question, passages))
+        named = rerank.named_report(question, passages)
+        return rerank.within_report_query(question, rerank.report_words(passages).by_report.get(named))
 
     assert within("Which purchases at a convenience retail store are indicators?") \
         == "Which purchases at a store are indicators?"

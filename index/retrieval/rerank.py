@@ -137,13 +137,13 @@ def names_in(question: str) -> list[str]:
     return list(dict.fromkeys(m.group(0) for m in NAME_WORD.finditer(question.strip())))
 
 
-def within_report_query(question: str, passages: Sequence[Passage], target: str | None) -> str:
-    """`question` without the words that name `target`, the report it names (`named_report`):
-    once the report is known, "convenience store" in "which purchases at a convenience store…"
-    is in all of its passages and ranks none of them; the words left say which passage is meant."""
-    if target is None:
+def within_report_query(question: str, naming: frozenset[str] | None) -> str:
+    """`question` without `naming`, the (tokenised) words of the title of the report it names
+    (`named_report`; None when it names none): once the report is known, "convenience store" in
+    "which purchases at a convenience store…" is in all of its passages and ranks none of them;
+    the words left say which passage is meant."""
+    if not naming:
         return question
-    naming = report_words(passages).by_report[target]
     kept = [w for w in re.findall(r"\S+", question) if not set(tokenize(w)) & naming]
     return " ".join(kept) if len(tokenize(" ".join(kept))) >= MIN_WITHIN_REPORT_WORDS else question
 

@@ -151,7 +151,8 @@ class Searcher:
         lists: dict[str, ranking.SignalList] = {}
         if weights.get("lexical"):
             lists["lexical"] = ranking.SignalList(*self.store.lexical.top(rq.english, depth, allowed))
-        within = rerank.within_report_query(rq.english, self.store.passages, named) \
+        naming = rerank.report_words(self.store.passages).by_report[named] if named is not None else None
+        within = rerank.within_report_query(rq.english, naming) \
             if rq.language == "en" and weights.get("within-report") else rq.english
         if within != rq.english:
             lists["within-report"] = ranking.SignalList(*self.store.lexical.top(within, depth, allowed))

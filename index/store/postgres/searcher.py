@@ -100,28 +100,32 @@ class PostgresSearcher:
         # The same weights and the same verdict as the embedded searcher (index.retrieval.ranking);
         # only the fusion itself runs in SQL.
         weights = ranking.weights(language, multilingual=self.multilingual is not None)
-        rows = self._run(weights, vectors, _lexical_text(english), filters, k)
         rq = ranking.RankingQuery(question, query, english, language)
-        named, implied = self._named_and_implied(rq)
+        named, naming, implied = self._named_and_implied(rq)
+        within = rerank.within_report_query(english, naming)
+        rows = self._run(weights, vectors, _lexical_text(english),
+                         _lexical_text(within) if within != english else "", filters, k)
         order, answered = second_stage(rq, rows, k=k, focus=focus, named=named, implied=implied)
         hits = tuple(self._hit(rank, rows[i], english, score) for rank, (i, score) in enumerate(order, start=1))
         return Answer(question, answered, hits, query, filters)
 
-    def _named_and_implied(self, rq: ranking.RankingQuery) -> tuple[str | None, str | None]:
-        """The report an English question names by its title, and the one report holding a name it
-        uses: as the embedded Searcher finds them, the word lookups made through the GIN index."""
+    def _named_and_implied(self, rq: ranking.RankingQuery) -> tuple[str | None, frozenset[str] | None, str | None]:
+        """The report an English question names by its title (and that title's words), and the one
+        report holding a name it uses: as the embedded Searcher finds them, the word lookups made
+        through the GIN index."""
         if rq.language != "en":
-            return None, None
+            return None, None, None
         reports = self.reports()
         if self._holders_of != reports:  # a report was added, replaced or removed: look again
             self._holder_cache, self._holders_of = {}, reports
         titles = {info.report: info.title for info in reports}
         named = rerank.named_report(rq.english, {}, titles=titles,
                                     spread=lambda token: len(self._holders(token, stemmed=True)))
+        naming = rerank.words_of_titles(titles).by_report[named] if named is not None else None
         single = [h for h in (self._holders(name, stemmed=False) for name in rerank.names_in(rq.english))
                   if len(h) == 1]
         implied = set().union(*single) if single else set()
-        return named, (implied.pop() if len(implied) == 1 else None)
+        return named, naming, (implied.pop() if len(implied) == 1 else None)
 
     def _holders(self, word: str, *, stemmed: bool) -> frozenset[str]:
         """The reports whose passages hold `word`: a token as `tokenize` gives it (`stemmed`), or a
@@ -168,10 +172,13 @@ class PostgresSearcher:
 
     # ------------------------------------------------------------ the statement
 
-    def _run(self, weights: dict, vectors: dict, lexical: str, filters: Filters, k: int) -> list[_Row]:
-        sql, params = build_statement(weights, filters, k, lexical=bool(lexical),
+    def _run(self, weights: dict, vectors: dict, lexical: str, within: str, filters: Filters,
+             k: int) -> list[_Row]:
+        """The fused head: `lexical` is the question's words for full-text search, `within` the
+        same without the words naming its report (empty: no within-report list)."""
+        sql, params = build_statement(weights, filters, k, lexical=bool(lexical), within=bool(within),
                                       multilingual="qm" in vectors, lexical_ranking=self.lexical_ranking)
-        params.update(vectors, lex=lexical)
+        params.update(vectors, lex=lexical, lex_within=within)
 
         def query(conn):
             with conn.transaction():
@@ -274,7 +281,7 @@ def filter_sql(filters: Filters, alias: str = "p") -> tuple[str, dict]:
 
 
 def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
-                    multilingual: bool, lexical_ranking: str = "bm25") -> tuple[str, dict]:
+                    multilingual: bool, lexical_ranking: str = "bm25", within: bool = False) -> tuple[str, dict]:
     """The one SQL statement that answers a question: candidates per signal, fusion, top k."""
     where, params = filter_sql(filters)
     depth = ranking.candidate_depth(k)
@@ -286,17 +293,22 @@ def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
 
     def use(name: str, cte: str) -> None:
         if weights.get(name, 0.0) > 0:
-            ctes.append(f"{name} AS MATERIALIZED ({cte})")
-            params[f"w_{name}"] = float(weights[name])
-            lists.append(f"SELECT row_id, rank, %(w_{name})s::float8 AS weight FROM {name}")
+            table = name.replace("-", "_")
+            ctes.append(f"{table} AS MATERIALIZED ({cte})")
+            params[f"w_{table}"] = float(weights[name])
+            lists.append(f"SELECT row_id, rank, %(w_{table})s::float8 AS weight FROM {table}")
 
     use("dense", _nearest("p.embedding", "q", where))
     if multilingual:
         use("multilingual", _nearest("p.multilingual", "qm", where))
     use("sentence", _nearest_sentences(where, filters.active))
+    lexical_list = _BM25 if lexical_ranking == "bm25" else _TS_RANK
     if lexical and weights.get("lexical", 0.0) > 0:
-        ctes.append(_QTERMS)
-        use("lexical", (_BM25 if lexical_ranking == "bm25" else _TS_RANK).format(schema=SCHEMA, where=where))
+        ctes.append(_QTERMS.format(name="qterms", text="lex"))
+        use("lexical", lexical_list.format(schema=SCHEMA, where=where, qterms="qterms"))
+    if within and weights.get("within-report", 0.0) > 0:
+        ctes.append(_QTERMS.format(name="qterms_within", text="lex_within"))
+        use("within-report", lexical_list.format(schema=SCHEMA, where=where, qterms="qterms_within"))
     fused = " UNION ALL ".join(lists)
     multilingual_score = "-(p.multilingual <#> %(qm)s::vector)" if multilingual else "NULL::float8"
     sql = f"""
@@ -335,11 +347,12 @@ def _nearest_sentences(where: str, filtered: bool) -> str:
 
 # The question's lexemes, stemmed for English passages and only folded for Albanian ones, with
 # their BM25 idf over the whole store, as bm25s computes it ("lucene": ln(1 + (N - df + .5) / (df + .5))).
-_QTERMS = f"""qterms AS MATERIALIZED (
+# ({name}: the CTE's name; {text}: the parameter holding the words.)
+_QTERMS = f"""{{name}} AS MATERIALIZED (
     SELECT t.lexeme, ln(1 + (m.passage_count - d.df + 0.5) / (d.df + 0.5)) AS idf
     FROM {SCHEMA}.store_meta m,
-         (SELECT DISTINCT lexeme FROM unnest(to_tsvector('{TEXT_SEARCH_CONFIG}'::regconfig, %(lex)s)
-                                             || to_tsvector('simple', %(lex)s))) t,
+         (SELECT DISTINCT lexeme FROM unnest(to_tsvector('{TEXT_SEARCH_CONFIG}'::regconfig, %({{text}})s)
+                                             || to_tsvector('simple', %({{text}})s))) t,
          LATERAL (SELECT count(*) AS df FROM {SCHEMA}.passages x
                   WHERE x.lexemes @@ quote_literal(t.lexeme)::tsquery) d
     WHERE d.df > 0)"""
@@ -351,10 +364,10 @@ _BM25 = """
         FROM {schema}.passages p
         CROSS JOIN LATERAL (SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf
                             FROM unnest(p.lexemes)) u
-        JOIN qterms q ON q.lexeme = u.lexeme
+        JOIN {qterms} q ON q.lexeme = u.lexeme
         CROSS JOIN (SELECT greatest(total_length::float8 / nullif(passage_count, 0), 1) AS avgdl
                     FROM {schema}.store_meta) m
-        WHERE p.lexemes @@ (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM qterms)
+        WHERE p.lexemes @@ (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM {qterms})
           AND {where}
         GROUP BY p.row_id ORDER BY score DESC, p.row_id LIMIT %(depth)s) candidates"""
 
@@ -365,7 +378,7 @@ _TS_RANK = """
     SELECT row_id, row_number() OVER (ORDER BY score DESC, row_id) AS rank FROM (
         SELECT p.row_id, ts_rank_cd(p.lexemes, q.tsq, 1) AS score
         FROM {schema}.passages p,
-             (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS tsq FROM qterms) q
+             (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS tsq FROM {qterms}) q
         WHERE p.lexemes @@ q.tsq AND {where}
         ORDER BY score DESC, p.row_id LIMIT %(depth)s) candidates"""
 
