@@ -407,6 +407,41 @@ def synth_query(index_dir: Path, questions: list[str], k: int) -> dict:
     return {"load_s": load_s, "store_rss_mb": loaded - before, "search": percentiles(times), **rss_now_mb()}
 
 
+# --------------------------------------------------------------------------- approximate search
+
+ANN_RECALL_JITTER = 0.5  # norm of the noise added to each copied (unit) vector: cosine ≈ 0.9 to it
+
+
+def ann_recall(reference: Path, size: int, questions: list[str], k: int = 10, seed: int = SYNTH_SEED,
+               jitter: float = ANN_RECALL_JITTER) -> dict:
+    """Recall@k of the approximate (IVF) passage index against exact search, on `size` vectors
+    made by copying the reference store's real passage vectors with a little noise (so they keep
+    the clusters real texts have; random vectors have none), asked with the questions' real
+    English vectors. The store's own index parameters (index/store/arrays.py)."""
+    import faiss
+
+    from index.embedder import load_embedder
+    from index.store import arrays
+    from index.store.embedded import load_store
+
+    store = load_store(reference)
+    base = np.asarray(store.contents.vectors, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    vectors = base[rng.integers(0, len(base), size)]
+    vectors = vectors + jitter / np.sqrt(base.shape[1]) * rng.standard_normal(vectors.shape, dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    started = time.perf_counter()
+    data = arrays.approximate_index_bytes(vectors)
+    build_s = time.perf_counter() - started
+    approximate = arrays.VectorSet(vectors, faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8)))
+    exact = arrays.VectorSet(vectors)
+    queries = load_embedder(store.manifest.model).encode(questions)
+    found = [len(set(approximate.top(q, k)[0]) & set(exact.top(q, k)[0])) / k for q in queries]
+    return {"size": size, "k": k, "jitter": jitter, "questions": len(questions), "recall": float(np.mean(found)),
+            "recall_min": float(np.min(found)), "ivf_build_s": build_s, "nprobe": arrays.IVF_NPROBE,
+            "lists": int(arrays.IVF_LISTS_PER_SQRT * np.sqrt(size))}
+
+
 # --------------------------------------------------------------------------- command line
 
 def read_questions(path: Path) -> list[str]:
@@ -429,6 +464,13 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--size", type=int, required=True)
     build.add_argument("--reference", type=Path, required=True)
     build.add_argument("--out", type=Path, required=True)
+    recall = tasks.add_parser("ann-recall", help="recall@k of the IVF index against exact search")
+    recall.add_argument("--reference", type=Path, required=True)
+    recall.add_argument("--questions", type=Path, required=True)
+    recall.add_argument("--size", type=int, default=100_000)
+    recall.add_argument("-k", type=int, default=10)
+    recall.add_argument("--jitter", type=float, default=ANN_RECALL_JITTER,
+                        help="noise norm added to each copied vector (0.1: near copies; 0.5: cosine ≈ 0.9 to the original)")
     args = parser.parse_args(argv)
     if args.task == "ingest-split":
         result = ingest_split(args.files, args.index_dir, args.texts_out)
@@ -436,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
         result = ask_split(args.index_dir, read_questions(args.questions), args.k)
     elif args.task == "synth-query":
         result = synth_query(args.index_dir, read_questions(args.questions), args.k)
+    elif args.task == "ann-recall":
+        result = ann_recall(args.reference, args.size, read_questions(args.questions), args.k, jitter=args.jitter)
     else:
         result = synth_build(args.size, args.reference, args.out)
     print(json.dumps(result))
