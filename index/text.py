@@ -81,7 +81,10 @@ def _add_span(spans: list, line: str, line_start: int, start: int, end: int) -> 
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, for matching Kukës with Kukes."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # most text: nothing to strip, and this runs for every sentence asked about
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
