@@ -146,6 +146,10 @@ def question_rows(ask: dict, split: dict, floor: Floors, peer: dict) -> list[dic
                 floor=floor.raw.get("process_peak_rss_mb"), peer=peer.get("peak_rss_mb"),
                 note="peer: its whole run, ingest included")]
     if split:
+        if "ask_plain" in split:
+            rows.append(row(s, "warm question p50, in-process `Searcher.ask` (as the peer is measured)",
+                            split["ask_plain"]["p50"], "s", floor=floor.question, peer=peer.get("p50_s"),
+                            note="no JSON, no pipe: the peer's figure is its retriever called in-process"))
         missing = split.get("missing_hooks") or []
         rows.append(row(s, "in-process ask p50 (probe; stages below are p50s of each)", split["ask"]["p50"], "s",
                         floor=floor.question, note=f"stages not timed (no hook found; in 'other'): {', '.join(missing)}" if missing else ""))
