@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from index.passage_kind import mark_kinds, passage_kind
@@ -222,3 +223,25 @@ def test_a_name_only_one_report_holds_puts_that_report_first(tmp_path, monkeypat
     # ... with it, "Kukes" (held by one report only) puts that report's passage first.
     monkeypatch.undo()
     assert searcher.ask(question).hits[0].passage.text.startswith("The qark of Kukes")
+
+
+@pytest.mark.parametrize("question, boosted", [
+    ("Who presented the child protection unit?", True),
+    ("Who spoke for VMA Kukes?", True),
+    ("Kush e prezantoi Njësinë e Mbrojtjes së Fëmijëve?", True),
+    ("Who partnered with the Parents Associations?", False),
+    ("What did the presenter say about funding?", False),
+], ids=["who-presented", "who-spoke", "albanian", "who-other-verb", "not-who"])
+def test_a_who_presented_question_lifts_the_line_naming_the_presenter(question, boosted):
+    def passage(pid: str, text: str) -> Passage:
+        return Passage(id=pid, report="r.txt", title="R", year=2006, text=text, page=1, page_end=1,
+                       page_label="1", page_end_label=None, section="Child Protection Unit",
+                       speaker="Ms. Klodiana Pacara", organisation="Kukes Municipality", part="presentation",
+                       kind="content")
+
+    passages = [passage("r:p1:1", "The unit offers preventative services to children at risk."),
+                passage("r:p1:2", "Child Protection Unit — Ms. Klodiana Pacara, Kukes Municipality")]
+    assert [rerank.names_its_speaker(p) for p in passages] == [False, True]
+    fused = np.array([0.05, 0.04])
+    adjusted = rerank.adjust(question, np.array([0, 1]), fused, passages)
+    assert adjusted.tolist() == ([0.05, 0.04 * rerank.PRESENTER_BOOST] if boosted else [0.05, 0.04])

@@ -30,6 +30,7 @@ from index.retrieval.context import context_line
 from index.retrieval.keyterms import KeyTerm, Vocabulary, key_terms, missing_terms
 from index.retrieval.query import gloss, language_of
 from index.store.lexical import tokenize
+from index.text import fold
 
 # How many of the fused candidates the second stage looks at.
 RERANK_DEPTH = 50
@@ -42,6 +43,11 @@ NAMED_REPORT_BOOST = 1.6
 IMPLIED_REPORT_BOOST = 1.3
 # Names in a question: a capitalised word after the first, or an acronym anywhere.
 NAME_WORD = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÀ-ÖØ-Þ][\w’'-]*|\b[A-Z]{2,}\b")
+# A question that asks who presented or spoke ("Who presented…?", "Kush foli…?") is answered by
+# the line that names a presentation's speaker: such a passage gains this factor.
+PRESENTER_BOOST = 1.3
+PRESENTER_QUESTION = re.compile(r"^\W*(who|kush)\b.*\b(present|spoke|speak|talk|represent|prezant|fol)",
+                                re.IGNORECASE)
 # A question stripped of the words naming its report must keep this many words to be asked so.
 MIN_WITHIN_REPORT_WORDS = 2
 # Share of the top candidates' fused mass a report holds → up to this much gain.
@@ -167,6 +173,10 @@ def adjust(question: str, rows: np.ndarray, fused: np.ndarray, passages: Sequenc
         for i in top:
             if passages[int(rows[i])].report == target:
                 out[i] *= boost
+    if PRESENTER_QUESTION.search(question):
+        for i in top:
+            if names_its_speaker(passages[int(rows[i])]):
+                out[i] *= PRESENTER_BOOST
     _coherence(out, rows, top, passages)
     terms = question_terms(question) if KEY_TERM_BOOST != 1.0 else ()
     if terms:
@@ -175,6 +185,12 @@ def adjust(question: str, rows: np.ndarray, fused: np.ndarray, passages: Sequenc
             share = sum(vocabulary.has(t) for t in terms) / len(terms)
             out[i] *= 1.0 + (KEY_TERM_BOOST - 1.0) * share
     return out
+
+
+def names_its_speaker(passage: Passage) -> bool:
+    """Whether a passage's text names the speaker of its presentation (the presenter's line)."""
+    surname = (passage.speaker or "").split()[-1:]
+    return bool(surname) and fold(surname[0]) in fold(passage.text)
 
 
 def _coherence(out: np.ndarray, rows: np.ndarray, top: np.ndarray, passages: Sequence[Passage]) -> None:
