@@ -28,7 +28,7 @@ class Outcome:
     lines: tuple[str, ...]
 
 
-def run_ingest(files=(), *, remove=(), names=None, status=None):
+def run_ingest(files=(), *, remove=(), names=None, reread=(), status=None):
     """An ingest with the app's loaded model, reporting each step into `status`."""
     models = get_models()
     if database_url():
@@ -38,7 +38,7 @@ def run_ingest(files=(), *, remove=(), names=None, status=None):
     else:
         run = IngestRun(index_dir(), embedder=models.embedder, multilingual_factory=lambda: models.multilingual,
                         log=_logger(status))
-    return run.execute(list(files), remove=list(remove), names=names)
+    return run.execute(list(files), remove=list(remove), names=names, reread=list(reread))
 
 
 def _logger(status):
@@ -131,7 +131,7 @@ def reindex_report(fact: ReportFacts) -> None:
             st.session_state.library_outcome = Outcome(False, (
                 f"{name}: its kept copy is missing, so it cannot be read again; add the file anew.",))
             return
-        summary = run_ingest([source], remove=[name], names=[name], status=status)
+        summary = run_ingest([source], names=[name], reread=[name], status=status)
     st.session_state.library_outcome = Outcome(summary.ok, tuple(summary.render().splitlines()))
 
 

@@ -259,6 +259,7 @@ class IngestRun:
         self.index_dir = Path(index_dir)
         self.repair = repair
         self.last_repair = None
+        self._reread: frozenset[str] = frozenset()  # set by each execute()
         self.options = options
         self._factory = embedder_factory or default_embedder_class()
         self._embedder: Embedder | None = embedder
@@ -279,9 +280,12 @@ class IngestRun:
         return self._embedder
 
     def execute(self, files: Sequence[Path], *, remove: Sequence[str] = (), rebuild: bool = False,
-                names: Sequence[str] | None = None) -> Summary:
+                names: Sequence[str] | None = None, reread: Sequence[str] = ()) -> Summary:
         """Repair the store if it is damaged, then add, replace and remove. A store that cannot be
-        written raises `StoreUnwritable` (one sentence), having changed nothing."""
+        written raises `StoreUnwritable` (one sentence), having changed nothing.
+        `reread`: reports whose files are read again even when unchanged (a re-index after a
+        program update); each is replaced in one publish, so a reader never misses it."""
+        self._reread = frozenset(reread)
         # A background worker would hold the lock for minutes: stop it, this run does its work.
         background.stop_worker(self.index_dir)
         with disk.writing(self.index_dir):  # e.g. the lock file on a read-only disk
@@ -372,7 +376,7 @@ class IngestRun:
                 read_report(path, options, name=report)  # raises TooLarge before reading a byte
             data = path.read_bytes()
             sha256 = hashlib.sha256(data).hexdigest()
-            if known.get(report) == sha256 or sha256 in known.values():
+            if report not in self._reread and (known.get(report) == sha256 or sha256 in known.values()):
                 return _Read(index, path, label, report, data, sha256, read_s=time.perf_counter() - started)
             doc = read_report(path, options, name=report)
             passages = tuple(split_document(doc))
@@ -405,6 +409,8 @@ class IngestRun:
     def _publish_read(self, writer: PipelineWriter, item: _Read, *, defer: bool) -> FileOutcome:
         status = writer.status(item.report, item.sha256)
         same = writer.same_content(item.sha256, item.report)
+        if item.report in self._reread:
+            status, same = "changed", None  # read again on purpose: replace it as if it had changed
         if status == "unchanged" or same:
             if status == "unchanged":  # restores a lost or damaged copy; else no-op
                 about = {"report": item.report, **_about_of(writer, item.report)}
@@ -422,7 +428,8 @@ class IngestRun:
         part = self._embed(doc, passages, source, item, defer=defer)
         self._meter.emit("publishing", item.label)
         writer.publish_report(part)
-        action = "replaced the earlier version" if status == "changed" else "new"
+        action = "read again" if item.report in self._reread else \
+            "replaced the earlier version" if status == "changed" else "new"
         return FileOutcome(item.label, "ok", doc.report,
                            f"{len(passages)} passages from {len(doc.pages)} page(s), {action}",
                            pages=len(doc.pages), passages=len(passages))

@@ -29,7 +29,8 @@ class PostgresIngestRun(IngestRun):
         self.database_url = database_url
 
     def execute(self, files: Sequence[Path], *, remove: Sequence[str] = (), rebuild: bool = False,
-                names: Sequence[str] | None = None) -> Summary:
+                names: Sequence[str] | None = None, reread: Sequence[str] = ()) -> Summary:
+        self._reread = frozenset(reread)
         summary = Summary()
         started = time.perf_counter()
         files, names = list(files), list(names) if names else [None] * len(files)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -152,6 +153,27 @@ def test_library_lists_the_reports_with_what_was_found(app_on, real_store: Path)
     row = table.value.iloc[0].to_dict()
     assert (row["file"], row["pages"], row["passages"], row["status"]) == ("caaht-2006-kukes-extract.txt", 7, 63, "ok")
     assert row["speakers"] >= 3 and row["sections"] >= 5 and len(row["sha256"]) == 12
+
+
+def test_reindex_reads_the_kept_copy_again_and_says_what_it_did(app_on, real_store: Path):
+    at = app_on(real_store, page="app_pages/library.py")
+    at.button(key="reindex").click().run()
+    assert not at.exception
+    outcome = [t.value for t in at.text]
+    assert any("caaht-2006-kukes-extract.txt" in line and "read again" in line for line in outcome), outcome
+    assert at.dataframe[0].value.iloc[0]["passages"] == 63
+
+
+def test_reindex_without_a_kept_copy_says_so(app_on, real_store: Path):
+    at = app_on(real_store, page="app_pages/library.py")
+    index_dir = Path(os.environ[INDEX_DIR_ENV])
+    for kept in (index_dir / "sources").iterdir():
+        if kept.is_file() and not kept.name.endswith(".json"):
+            kept.unlink()
+    at.button(key="reindex").click().run()
+    assert not at.exception
+    assert [t.value for t in at.text] == [
+        "caaht-2006-kukes-extract.txt: its kept copy is missing, so it cannot be read again; add the file anew."]
 
 
 def test_a_damaged_store_shows_what_index_verify_says(monkeypatch, real_store: Path, tmp_path: Path):

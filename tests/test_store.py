@@ -116,6 +116,25 @@ def test_remove_a_report(hashing_store: Path):
     assert int(store.contents.sentences[:, 0].max()) == len(store.passages) - 1
 
 
+def test_removing_every_report_leaves_an_empty_store_that_answers_nothing(hashing_store: Path, tiny_report: Path):
+    from index.store.verify import verify_store
+
+    summary = ingest_files(hashing_store, [], remove=["tiny-2009.txt", "caaht-2006-kukes-extract.txt"])
+    assert (summary.ok, summary.passages, summary.reports) == (True, 0, 0)
+    answer = Searcher(load_store(hashing_store), HashingEmbedder()).ask("How many flyers were distributed?")
+    assert (answer.answered, answer.hits) == (False, ())
+    assert verify_store(hashing_store).ok
+    assert ingest_files(hashing_store, [tiny_report]).passages == 5
+
+
+def test_reread_replaces_an_unchanged_report_in_one_publish(hashing_store: Path, tiny_report: Path):
+    before = current_generation(hashing_store)
+    summary = ingest_files(hashing_store, [tiny_report], reread=["tiny-2009.txt"])
+    assert [(o.outcome, o.detail) for o in summary.outcomes] == [("ok", "5 passages from 2 page(s), read again")]
+    assert int(current_generation(hashing_store).split("-")[1]) == int(before.split("-")[1]) + 1
+    assert len(load_store(hashing_store).passages) == 68
+
+
 def test_removing_an_unknown_report_fails_and_changes_nothing(hashing_store: Path):
     generation = current_generation(hashing_store)
     summary = ingest_files(hashing_store, [], remove=["nope.pdf"])

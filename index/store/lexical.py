@@ -111,6 +111,9 @@ class LexicalIndex:
         """`languages[i]` is passage i's language (Passage.language); detected from the text when not given.
         `tokens[i]`, when not None, is `passage_tokens(texts[i])` already (a writer that publishes one
         report at a time keeps them, so each publish tokenizes only the new passages)."""
+        if not texts:  # the last report removed: bm25s cannot index nothing
+            return cls(None, 0, vocab={}, postings=(np.zeros(0, np.float32), np.zeros(0, np.int32),
+                                                    np.zeros(1, np.int32)))
         if tokens is None:
             tokens = [None] * len(texts)
         if languages is None:
@@ -122,7 +125,18 @@ class LexicalIndex:
         return cls(bm25, len(texts))
 
     def save(self, directory: Path) -> None:
-        self._bm25.save(str(directory), show_progress=False)
+        if self._bm25 is not None:
+            self._bm25.save(str(directory), show_progress=False)
+            return
+        # An index built here without bm25s (an empty one): the same files, as `load` reads them.
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        params = {"k1": BM25_K1, "b": BM25_B, "method": BM25_METHOD, "idf_method": BM25_METHOD,
+                  "num_docs": self.size}
+        (directory / BM25_PARAMS).write_text(json.dumps(params, indent=4), "utf-8")
+        (directory / BM25_VOCAB).write_text(json.dumps(self.vocab), "utf-8")
+        for name, array in zip(BM25_ARRAYS, (self._data, self._indices, self._indptr)):
+            np.save(directory / name, np.asarray(array), allow_pickle=False)
 
     @classmethod
     def load(cls, directory: Path) -> "LexicalIndex":
