@@ -136,7 +136,7 @@ def render_answer(answer: Answer, number: int, style: str, *, full: bool) -> Non
     if answer.filters.active:
         st.caption(escape_markdown(f"Restricted to: {describe_filters(answer.filters)}"))
     if not answer.hits:
-        st.write("No passages match these restrictions.")
+        st.write("No passages match these restrictions." if answer.filters.active else "No passages found.")
         return
     if not full:
         render_light(answer, number, style)
@@ -205,6 +205,10 @@ def main() -> None:
     basket_summary()
     store = current_store()
     if store is None:
+        return
+    if not store.manifest.reports:  # every report was removed
+        st.info("The index holds no reports. Add them on the Library page, or with "
+                "`python -m ingest FILE…`.")
         return
     filters = filters_sidebar(store)
     if st.session_state.history:

@@ -155,6 +155,19 @@ def test_library_lists_the_reports_with_what_was_found(app_on, real_store: Path)
     assert row["speakers"] >= 3 and row["sections"] >= 5 and len(row["sha256"]) == 12
 
 
+def test_an_index_whose_reports_were_all_removed_says_how_to_add_some(app_on, tmp_path: Path):
+    from tests.conftest import ingest_files
+
+    report = tmp_path / "one-2009.txt"
+    report.write_text("[p. 1]\nThe shelter hosted 12 women in 2009.\n", "utf-8")
+    ingest_files(tmp_path / "store", [report])
+    ingest_files(tmp_path / "store", [], remove=["one-2009.txt"])
+    at = app_on(tmp_path / "store")
+    assert not at.exception
+    assert [i.value for i in at.info] == [
+        "The index holds no reports. Add them on the Library page, or with `python -m ingest FILE…`."]
+
+
 def test_reindex_reads_the_kept_copy_again_and_says_what_it_did(app_on, real_store: Path):
     at = app_on(real_store, page="app_pages/library.py")
     at.button(key="reindex").click().run()
