@@ -29,6 +29,8 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
+from index.settings import cache_dir
+
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # The same model exported to ONNX and quantised to int8: its vectors differ slightly from the
 # torch ones, so it has its own name (an ingest with it rebuilds a store built with torch).
@@ -174,11 +176,7 @@ def packaged_model_dir() -> Path:
 
 def model_cache_dir() -> Path:
     """Where exported models are kept: $CAAHT_MODEL_CACHE, else the user's cache folder."""
-    configured = os.environ.get(MODEL_CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / MODEL_CACHE_SUBDIR
+    return cache_dir(MODEL_CACHE_ENV, MODEL_CACHE_SUBDIR)
 
 
 def onnx_model_path(model_dir: Path, cache_dir: Path | None = None) -> Path:

@@ -18,6 +18,7 @@ from index.records import Passage
 from index.store.embedded import ReportInfo
 from index.store.postgres.connection import DatabaseUnavailable, connect, redact
 from index.store.postgres.schema import SCHEMA, read_layout
+from index.settings import cache_dir
 from index.store.postgres.writer import SOURCE_PREFIX, read_reports
 
 # Where an app server keeps the report files it read from the database (page images, downloads,
@@ -76,11 +77,7 @@ def load_view(url: str) -> PostgresView:
 
 
 def source_cache_dir() -> Path:
-    configured = os.environ.get(SOURCE_CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / SOURCE_CACHE_SUBDIR
+    return cache_dir(SOURCE_CACHE_ENV, SOURCE_CACHE_SUBDIR)
 
 
 def source_copy(url: str, source_file: str, cache_dir: Path | None = None) -> Path | None:
