@@ -51,8 +51,31 @@ LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", 
 PRIVATE_USE_BULLET = re.compile("^[\uf0a7\uf0b7\uf076\uf0d8\uf0fc\u25aa\u25cf\u2022\u25e6\u2023\u2043]\\s*")
 
 
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text as every store can hold it. A font's broken ToUnicode map can give UTF-16 surrogate
+    halves: a pair is joined into its character, a lone one becomes U+FFFD (UTF-8 cannot encode
+    it, so the store could not be written). NULs are dropped (PostgreSQL text cannot hold them)."""
+    if SURROGATE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.replace("\x00", "")
+
+
+def _cleaned(value):
+    """`value` (the worker's JSON result) with every string in it cleaned."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    return value
+
+
 def read_pdf(path: Path, data: bytes, options: ReadOptions, *, report: str, sha256: str) -> Document:
-    result = run_worker(path, options)
+    result = _cleaned(run_worker(path, options))
     raw = list(result["texts"])
     labels = list(result["labels"])
     for index, page in list(result["ocr"].items()):

@@ -187,3 +187,34 @@ def test_cli_reports_bad_files_without_a_traceback(tmp_path: Path):
         in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert current_generation(index_dir) is None
+
+
+def test_text_a_broken_font_map_gives_is_stored_whole(tmp_path: Path, monkeypatch):
+    """Surrogate halves (a font's broken ToUnicode map) and NULs could not be written to the store
+    (UTF-8) or PostgreSQL: a pair becomes its character, a lone half U+FFFD, a NUL nothing."""
+    from ingest import pdf_reader
+
+    real = pdf_reader.run_worker
+
+    def broken_font_map(path, options):
+        result = real(path, options)
+        result["texts"][0] = "Bold \ud835\udc00 and a lone \ud835 half,\x00 then the text.\n" + result["texts"][0]
+        result["title"] = "Crazy \ud835ones"
+        return result
+
+    monkeypatch.setattr(pdf_reader, "run_worker", broken_font_map)
+    pdf = tmp_path / "crazyones.pdf"
+    pdf.write_bytes((PDFS / "crazyones.pdf").read_bytes())
+    assert ingest_files(tmp_path / "store", [pdf]).ok
+    store = load_store(tmp_path / "store")
+    assert "Bold 𝐀 and a lone \ufffd half, then the text." in store.passages[0].text
+    assert store.manifest.reports[0].title == "Crazy \ufffdones"
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("plain Kukës", "plain Kukës"), ("pair \ud835\udc00", "pair 𝐀"), ("lone \udc00 half", "lone \ufffd half"),
+    ("nul\x00byte", "nulbyte")], ids=["plain", "surrogate-pair", "lone-surrogate", "nul"])
+def test_clean_text(raw, clean):
+    from ingest.pdf_reader import clean_text
+
+    assert clean_text(raw) == clean
