@@ -91,3 +91,16 @@ def fold(text: str) -> str:
 def normalise_for_match(text: str) -> str:
     """How the evaluation compares evidence: case-folded, `*`/`_` removed, spaces collapsed."""
     return " ".join(text.replace("*", "").replace("_", "").casefold().split())
+
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text as every store can hold it. A PDF font's broken ToUnicode map (or a command-line
+    argument that was not UTF-8) can give UTF-16 surrogate halves: a pair is joined into its
+    character, a lone one becomes U+FFFD (UTF-8 cannot encode it, so the store could not be
+    written). NULs are dropped (PostgreSQL text cannot hold them)."""
+    if SURROGATE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.replace("\x00", "")

@@ -17,6 +17,7 @@ from index.settings import DEFAULT_CORPUS, default_index_dir
 from index.store.backend import database_url
 from index.store import disk
 from index.store.verify import verify_store
+from index.text import clean_text
 
 from ingest import background
 from ingest.pipeline import IngestRun, ProgressEvent, collect_files
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.paths or ([] if args.remove or args.repair or args.complete_multilingual else [DEFAULT_CORPUS])
     out = sys.stdout
     options = ReadOptions(passwords=tuple(args.password), max_mb=args.max_mb, timeout_s=args.timeout,
-                          title=args.title, year=args.year, ocr=not args.no_ocr, ocr_languages=args.ocr_lang,
+                          title=clean_text(args.title) if args.title else None, year=args.year, ocr=not args.no_ocr, ocr_languages=args.ocr_lang,
                           log=None if args.quiet else lambda line: (out.write(line + "\n"), out.flush()))
     try:
         files = collect_files(paths)

@@ -27,7 +27,7 @@ from ingest.ocr import PAGE_TIMEOUT_S
 from ingest.readers import ReadOptions
 from ingest.tables import keep_rows
 from index.records import Document, Heading, Page
-from index.text import BULLET, NUMBERED, is_heading_like
+from index.text import BULLET, NUMBERED, clean_text, is_heading_like
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # A PDF with fewer letters than this in all its pages has no text layer (a scan, a drawing).
@@ -51,20 +51,8 @@ LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", 
 PRIVATE_USE_BULLET = re.compile("^[\uf0a7\uf0b7\uf076\uf0d8\uf0fc\u25aa\u25cf\u2022\u25e6\u2023\u2043]\\s*")
 
 
-SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def clean_text(text: str) -> str:
-    """Text as every store can hold it. A font's broken ToUnicode map can give UTF-16 surrogate
-    halves: a pair is joined into its character, a lone one becomes U+FFFD (UTF-8 cannot encode
-    it, so the store could not be written). NULs are dropped (PostgreSQL text cannot hold them)."""
-    if SURROGATE.search(text):
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text.replace("\x00", "")
-
-
 def _cleaned(value):
-    """`value` (the worker's JSON result) with every string in it cleaned."""
+    """`value` (the worker's JSON result) with every string in it cleaned (`index.text.clean_text`)."""
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, list):

@@ -215,6 +215,6 @@ def test_text_a_broken_font_map_gives_is_stored_whole(tmp_path: Path, monkeypatc
     ("plain Kukës", "plain Kukës"), ("pair \ud835\udc00", "pair 𝐀"), ("lone \udc00 half", "lone \ufffd half"),
     ("nul\x00byte", "nulbyte")], ids=["plain", "surrogate-pair", "lone-surrogate", "nul"])
 def test_clean_text(raw, clean):
-    from ingest.pdf_reader import clean_text
+    from index.text import clean_text
 
     assert clean_text(raw) == clean
