@@ -5,7 +5,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+
+def readable_name(text: str) -> str:
+    """A file name or path as text that can be printed and stored. A name that is not UTF-8 on
+    disk (an old Windows or zip name, such as "r\xe9port.pdf" in Windows-1252) reaches Python
+    with those bytes as lone surrogates, which no UTF-8 output can hold: they are read as
+    Windows-1252, where such names usually come from."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = os.fsencode(text)
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", "replace")
 
 
 class ReportError(Exception):
@@ -27,7 +44,7 @@ class ReportError(Exception):
     @property
     def message(self) -> str:
         detail = f" ({self.detail})" if self.detail else ""
-        return f"{self.path.name}: {self.outcome}{detail}. Fix: {self.fix}."
+        return f"{readable_name(self.path.name)}: {self.outcome}{detail}. Fix: {self.fix}."
 
 
 class UnsupportedType(ReportError):

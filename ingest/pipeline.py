@@ -37,7 +37,7 @@ from index.store.backend import ReportWriter
 from index.store.embedded_writer import EmbeddedWriter
 
 from index.store import disk
-from ingest.errors import EmptyReport, ReportError
+from ingest.errors import EmptyReport, ReportError, readable_name
 from ingest.repair import repair_store
 from ingest.readers import DOCX_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, ReadOptions, read_report
 from index.records import Document, Passage
@@ -369,7 +369,7 @@ class IngestRun:
 
     def _read(self, index: int, path: Path, name: str | None, known: dict[str, str],
               options: ReadOptions) -> _Read:
-        label, report = name or str(path), name or path.name
+        label, report = name or readable_name(str(path)), name or readable_name(path.name)
         started = time.perf_counter()
         try:
             if path.stat().st_size > options.max_mb * 1024 * 1024:

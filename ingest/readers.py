@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ingest.errors import EmptyReport, TooLarge, UnsupportedType
+from ingest.errors import EmptyReport, TooLarge, UnsupportedType, readable_name
 from ingest.ocr import DEFAULT_LANGUAGES as DEFAULT_OCR_LANGUAGES
 from ingest.ocr import RENDER_DPI as OCR_RENDER_DPI
 from index.records import Document
@@ -73,7 +73,7 @@ def read_report(path: Path, options: ReadOptions = ReadOptions(), *, name: str |
         raise TooLarge(path, f"{size / 1024 / 1024:.0f} MB > {options.max_mb:g} MB")
     data = path.read_bytes()
     kind = sniff(path, data[:4096])
-    report = name or path.name
+    report = name or readable_name(path.name)
     digest = hashlib.sha256(data).hexdigest()
     if kind == "pdf":
         from ingest.pdf_reader import read_pdf  # pypdf is imported only when a PDF comes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,14 @@ def test_changing_the_splitter_rebuilds(hashing_store: Path, monkeypatch):
     assert load_store(hashing_store).manifest.splitter_version == 999
     assert sorted(r.report for r in load_store(hashing_store).manifest.reports) == [
         "caaht-2006-kukes-extract.txt", "tiny-2009.txt"]
+
+
+def test_a_file_name_that_is_not_utf8_on_disk_is_read_as_windows_1252(tmp_path: Path):
+    # An old Windows or zip name ("réport" in Windows-1252) reaches Python as lone surrogates;
+    # stored as they are, the store could not be written (UTF-8).
+    path = tmp_path / os.fsdecode(b"r\xe9port-2009.txt")
+    path.write_text("[p. 1]\nThe shelter hosted 12 women in 2009.\n", "utf-8")
+    summary = ingest_files(tmp_path / "store", [path])
+    assert [(o.outcome, o.report) for o in summary.outcomes] == [("ok", "réport-2009.txt")]
+    assert [r.report for r in load_store(tmp_path / "store").manifest.reports] == ["réport-2009.txt"]
+    assert ingest_files(tmp_path / "store", [path]).outcomes[0].outcome == "unchanged"
