@@ -42,6 +42,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-mb", type=float, default=DEFAULT_MAX_MB, help="largest file accepted, in MB")
     parser.add_argument("--timeout", type=float, default=ReadOptions.timeout_s,
                         help="seconds allowed to parse one PDF")
+    parser.add_argument("--reread", action="append", default=[], metavar="NAME",
+                        help="read the kept copy of the report with this name again and replace it, even "
+                             "though its file is unchanged (repeatable; after a program update)")
     parser.add_argument("--rebuild", action="store_true",
                         help="re-read every report already in the store (after a model or splitter change)")
     parser.add_argument("--repair", action="store_true",
@@ -73,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     args = parse_args(argv)
     index_dir = args.index_dir or default_index_dir()
-    paths = args.paths or ([] if args.remove or args.repair or args.complete_multilingual else [DEFAULT_CORPUS])
+    paths = args.paths or ([] if args.remove or args.reread or args.repair or args.complete_multilingual
+                           else [DEFAULT_CORPUS])
     out = sys.stdout
     options = ReadOptions(passwords=tuple(args.password), max_mb=args.max_mb, timeout_s=args.timeout,
                           title=clean_text(args.title) if args.title else None, year=args.year, ocr=not args.no_ocr, ocr_languages=args.ocr_lang,
@@ -97,7 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             run = IngestRun(index_dir, options=options, log=log, progress=bar.event if bar else None,
                             multilingual_pass=args.multilingual_pass)
-        summary = run.execute(files, remove=args.remove, rebuild=args.rebuild)
+        kept = kept_copies(index_dir, url, args.reread)
+        summary = run.execute(files + [path for path, _ in kept], remove=args.remove, rebuild=args.rebuild,
+                              names=[None] * len(files) + [name for _, name in kept] if kept else None,
+                              reread=args.reread)
+    except UnknownReport as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except StoreError as exc:
         return store_error(exc)
     finally:
@@ -137,6 +147,36 @@ class TerminalProgress:
 
     def close(self) -> None:
         self._bar.close()
+
+
+class UnknownReport(LookupError):
+    """A report named on the command line is not in the store."""
+
+
+def kept_copies(index_dir: Path, url: str | None, names: list[str]) -> list[tuple[Path, str]]:
+    """(the kept copy of its file, its name) for each report in `names`."""
+    if not names:
+        return []
+    if url:
+        from index.store.postgres.view import load_view, source_copy
+
+        reports = {r.report: r for r in load_view(url).manifest.reports}
+    else:
+        from index.store.embedded import read_current_manifest
+
+        reports = {r.report: r for r in read_current_manifest(index_dir).reports}
+    kept = []
+    for name in names:
+        info = reports.get(name)
+        if info is None:
+            raise UnknownReport(f"no report named {name!r} in the store. Fix: `python -m index stats` lists "
+                                f"the reports by name.")
+        path = source_copy(url, info.source_file) if url else index_dir / info.source_file
+        if path is None or not path.is_file():
+            raise UnknownReport(f"the kept copy of {name!r} is missing. Fix: add the report's file again "
+                                f"(`python -m ingest FILE`), or `python -m ingest --repair`.")
+        kept.append((path, name))
+    return kept
 
 
 def _duration(seconds: float) -> str:

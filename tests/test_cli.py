@@ -60,3 +60,23 @@ def test_missing_store_is_a_clear_error(tmp_path: Path):
     assert result.returncode == 2
     assert "no index has been built here yet" in result.stderr and "python -m ingest" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def run_ingest(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "ingest", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_reread_reads_the_kept_copy_again_and_names_an_unknown_report(tmp_path: Path):
+    report = tmp_path / "one-2009.txt"
+    report.write_text("[p. 1]\nThe shelter hosted 12 women in 2009.\n", "utf-8")
+    store = str(tmp_path / "store")
+    assert run_ingest("--index-dir", store, str(report)).returncode == 0
+    report.unlink()  # the kept copy in the store is what is read again
+    again = run_ingest("--index-dir", store, "--reread", "one-2009.txt")
+    assert again.returncode == 0, again.stderr
+    assert "one-2009.txt: ok — 1 passages from 1 page(s), read again" in again.stdout
+    unknown = run_ingest("--index-dir", store, "--reread", "two-2010.txt")
+    assert (unknown.returncode, unknown.stderr) == (2, "error: no report named 'two-2010.txt' in the store. "
+                                                       "Fix: `python -m index stats` lists the reports by name.\n")
