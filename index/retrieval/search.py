@@ -10,6 +10,7 @@ Every hit carries its passage, a score and the sentence that best answers the qu
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
@@ -114,6 +115,7 @@ class Searcher:
             VectorSet(store.contents.multilingual_vectors) if has_vectors else None)
         self._masks = _FilterMasks(store.passages)
         self._holder_cache: dict[tuple[str, str], frozenset[str]] = {}
+        self._holder_lock = threading.Lock()
 
     def reports(self):
         """The reports held, as the manifest records them."""
@@ -194,9 +196,10 @@ class Searcher:
         if found is None:
             codes, reports = self._masks.column("report")
             found = frozenset(reports[int(c)] for c in np.unique(codes[rows_with(word)]))
-            if len(self._holder_cache) >= HOLDER_CACHE_SIZE:
-                self._holder_cache.pop(next(iter(self._holder_cache)))
-            self._holder_cache[key] = found
+            with self._holder_lock:  # the app's sessions share one searcher
+                if len(self._holder_cache) >= HOLDER_CACHE_SIZE:
+                    self._holder_cache.pop(next(iter(self._holder_cache)))
+                self._holder_cache[key] = found
         return found
 
     def signals(self, query: str) -> Signals:
