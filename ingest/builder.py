@@ -74,7 +74,7 @@ def open_contents(path: Path, embedder: Embedder, splitter_version: int,
     if contents.model != embedder.name:
         reason = f"the model changed ({contents.model} → {embedder.name})"
     elif contents.splitter_version != splitter_version:
-        reason = f"the splitter changed (version {contents.splitter_version} → {splitter_version})"
+        reason = f"the splitter or the sentence vectors changed (version {contents.splitter_version} → {splitter_version})"
     elif contents.multilingual_model != ml_name:
         reason = f"the multilingual model changed ({contents.multilingual_model} → {ml_name})"
     return StoreState(empty if reason else contents, reason)

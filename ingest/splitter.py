@@ -20,8 +20,10 @@ from ingest.tables import Table, find_tables
 
 MAX_WORDS = 120
 # Changing how text is split changes every passage: the store records this and
-# rebuilds rather than mixing passages cut two ways.
-SPLITTER_VERSION = 7
+# rebuilds rather than mixing passages cut two ways. It also counts changes to how a passage's
+# sentences get their vectors (8: pooled from the passage's own pass, ingest/builder.py), so a
+# store never mixes two kinds of sentence vectors under one answer threshold.
+SPLITTER_VERSION = 8
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16

@@ -360,7 +360,20 @@ def test_a_kept_report_file_is_copied_from_the_database_once(db_url: str, tmp_pa
     # Bytes that no longer match their hash are not handed out.
     sql(db_url, f"UPDATE {SCHEMA}.sources SET data = 'damaged'::bytea RETURNING sha256")
     assert source_copy(db_url, info.source_file, tmp_path / "other-cache") is None
-    assert list((tmp_path / "other-cache").glob("*")) == []
+    assert list((tmp_path / "other-cache").glob("*")) + list((tmp_path / "other-cache").glob(".*")) == []
+
+
+def test_sessions_fetching_one_report_file_at_once_all_get_it_whole(db_url: str, tmp_path: Path, tiny_report: Path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from index.store.postgres.view import load_view, source_copy
+
+    assert ingest_postgres(db_url, [tiny_report]).ok
+    [info] = load_view(db_url).manifest.reports
+    with ThreadPoolExecutor(max_workers=6) as pool:  # an app server's sessions are threads of one process
+        copies = list(pool.map(lambda _: source_copy(db_url, info.source_file, tmp_path / "cache"), range(12)))
+    assert {(c, c.read_bytes()) for c in copies} == {(tmp_path / "cache" / info.sha256, tiny_report.read_bytes())}
+    assert list((tmp_path / "cache").glob(".*")) == []
 
 
 def ingest_postgres(url: str, files, **kwargs):

@@ -151,7 +151,9 @@ def test_a_title_word_most_reports_use_in_their_texts_names_none_of_them():
     ("Who spoke for VMA Kukes?", ["VMA", "Kukes"]),
     ("VMA trained whom? And Hannah?", ["VMA", "Hannah"]),
     ("What is sextortion?", []),
-], ids=["place", "acronym", "sentence-starts", "none"])
+    ("What did Ms. Orgocka say? And Znj. Cenaj?", ["Orgocka", "Cenaj"]),
+    ("Is Albania-Kosovo-Serbia a route?", ["Albania", "Kosovo", "Serbia"]),
+], ids=["place", "acronym", "sentence-starts", "none", "after-honorifics", "hyphenated"])
 def test_names_in_a_question(question, names):
     assert rerank.names_in(question) == names
 
@@ -231,7 +233,9 @@ def test_a_name_only_one_report_holds_puts_that_report_first(tmp_path, monkeypat
     ("Kush e prezantoi Njësinë e Mbrojtjes së Fëmijëve?", True),
     ("Who partnered with the Parents Associations?", False),
     ("What did the presenter say about funding?", False),
-], ids=["who-presented", "who-spoke", "albanian", "who-other-verb", "not-who"])
+    ("Who followed up on the victims after their return?", False),
+    ("Who was present at the border crossing?", False),
+], ids=["who-presented", "who-spoke", "albanian", "who-other-verb", "not-who", "followed", "present-adjective"])
 def test_a_who_presented_question_lifts_the_line_naming_the_presenter(question, boosted):
     def passage(pid: str, text: str) -> Passage:
         return Passage(id=pid, report="r.txt", title="R", year=2006, text=text, page=1, page_end=1,
@@ -239,9 +243,9 @@ def test_a_who_presented_question_lifts_the_line_naming_the_presenter(question, 
                        speaker="Ms. Klodiana Pacara", organisation="Kukes Municipality", part="presentation",
                        kind="content")
 
-    passages = [passage("r:p1:1", "The unit offers preventative services to children at risk."),
+    passages = [passage("r:p1:1", "The unit offers preventative services to children at risk (Pacaraj Street)."),
                 passage("r:p1:2", "Child Protection Unit — Ms. Klodiana Pacara, Kukes Municipality")]
-    assert [rerank.names_its_speaker(p) for p in passages] == [False, True]
+    assert [rerank.names_its_speaker(p) for p in passages] == [False, True]  # the whole surname only
     fused = np.array([0.05, 0.04])
     adjusted = rerank.adjust(question, np.array([0, 1]), fused, passages)
     assert adjusted.tolist() == ([0.05, 0.04 * rerank.PRESENTER_BOOST] if boosted else [0.05, 0.04])

@@ -170,7 +170,7 @@ def test_changing_the_splitter_rebuilds(hashing_store: Path, monkeypatch):
 
     monkeypatch.setattr(ingest.pipeline, "SPLITTER_VERSION", 999)
     summary = ingest_files(hashing_store, [])
-    assert summary.note.startswith("Rebuilt every report: the splitter changed")
+    assert summary.note.startswith("Rebuilt every report: the splitter or the sentence vectors changed")
     assert load_store(hashing_store).manifest.splitter_version == 999
     assert sorted(r.report for r in load_store(hashing_store).manifest.reports) == [
         "caaht-2006-kukes-extract.txt", "tiny-2009.txt"]

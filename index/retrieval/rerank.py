@@ -42,12 +42,15 @@ NAMED_REPORT_BOOST = 1.6
 # "VMA") gains this factor: the question implies that report without naming its title.
 IMPLIED_REPORT_BOOST = 1.3
 # Names in a question: a capitalised word after the first, or an acronym anywhere.
-NAME_WORD = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÀ-ÖØ-Þ][\w’'-]*|\b[A-Z]{2,}\b")
+QUESTION_WORD = re.compile(r"[^\W\d_][\w’']*")
+ACRONYM = re.compile(r"[A-Z]{2,}")
+# After these a full stop ends no sentence ("Ms. Orgocka"); Albanian Z., Znj., Zj. as well.
+HONORIFICS = frozenset({"mr", "ms", "mrs", "dr", "prof", "z", "znj", "zj"})
 # A question that asks who presented or spoke ("Who presented…?", "Kush foli…?") is answered by
 # the line that names a presentation's speaker: such a passage gains this factor.
 PRESENTER_BOOST = 1.3
-PRESENTER_QUESTION = re.compile(r"^\W*(who|kush)\b.*\b(present|spoke|speak|talk|represent|prezant|fol)",
-                                re.IGNORECASE)
+PRESENTER_QUESTION = re.compile(r"^\W*(who|kush)\b.*\b(presented|presents|presenting|spoke|speaks?|speaking|"
+                                r"talked|talks?|represent\w*|prezant\w*|fol(i|ën|ur|ën)?)\b", re.IGNORECASE)
 # A question stripped of the words naming its report must keep this many words to be asked so.
 MIN_WITHIN_REPORT_WORDS = 2
 # Share of the top candidates' fused mass a report holds → up to this much gain.
@@ -139,8 +142,18 @@ def named_report(question: str, passages: Sequence[Passage], *, titles: Mapping[
 
 
 def names_in(question: str) -> list[str]:
-    """The names a question uses (capitalised words inside it, acronyms), each once."""
-    return list(dict.fromkeys(m.group(0) for m in NAME_WORD.finditer(question.strip())))
+    """The names a question uses, each once: acronyms, and capitalised words that do not open a
+    sentence ("Kukës", "Western", "Orgocka" in "Ms. Orgocka"). A hyphen separates names."""
+    names, previous_end, previous_word = [], None, ""
+    for match in QUESTION_WORD.finditer(question):
+        word = match.group(0)
+        between = question[previous_end:match.start()] if previous_end is not None else ""
+        opens = previous_end is None or (re.search(r"[.?!]", between) is not None
+                                         and previous_word.casefold() not in HONORIFICS)
+        if word.casefold() not in HONORIFICS and (ACRONYM.fullmatch(word) or (word[0].isupper() and not opens)):
+            names.append(word)
+        previous_end, previous_word = match.end(), word
+    return list(dict.fromkeys(names))
 
 
 def within_report_query(question: str, naming: frozenset[str] | None) -> str:
@@ -190,7 +203,7 @@ def adjust(question: str, rows: np.ndarray, fused: np.ndarray, passages: Sequenc
 def names_its_speaker(passage: Passage) -> bool:
     """Whether a passage's text names the speaker of its presentation (the presenter's line)."""
     surname = (passage.speaker or "").split()[-1:]
-    return bool(surname) and fold(surname[0]) in fold(passage.text)
+    return bool(surname) and re.search(rf"\b{re.escape(fold(surname[0]))}\b", fold(passage.text)) is not None
 
 
 def _coherence(out: np.ndarray, rows: np.ndarray, top: np.ndarray, passages: Sequence[Passage]) -> None:

@@ -21,7 +21,7 @@ from index.errors import StoreMismatch, StoreMissing
 from index.records import Passage
 from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
-from index.retrieval.search import DEFAULT_K, Answer, FilterChoices, Filters, Hit, best_span
+from index.retrieval.search import DEFAULT_K, HOLDER_CACHE_SIZE, Answer, FilterChoices, Filters, Hit, best_span
 from index.store.lexical import BM25_B, BM25_K1, STOPWORDS, TOKEN
 from index.store.postgres.connection import DatabaseUnavailable, connect, redact
 from index.store.postgres.schema import SCHEMA, TEXT_SEARCH_CONFIG, Layout, read_layout
@@ -117,7 +117,8 @@ class PostgresSearcher:
             return None, None, None
         reports = self.reports()
         if self._holders_of != reports:  # a report was added, replaced or removed: look again
-            self._holder_cache, self._holders_of = {}, reports
+            with self._lock:
+                self._holder_cache, self._holders_of = {}, reports
         titles = {info.report: info.title for info in reports}
         named = rerank.named_report(rq.english, {}, titles=titles,
                                     spread=lambda token: len(self._holders(token, stemmed=True)))
@@ -139,7 +140,11 @@ class PostgresSearcher:
                 rows = self._with_retry(lambda conn: conn.execute(
                     f"SELECT DISTINCT report FROM {SCHEMA}.passages WHERE lexemes @@ {match}",
                     {"w": word if stemmed else fold(word)}).fetchall())
-            found = self._holder_cache[key] = frozenset(r[0] for r in rows)
+            found = frozenset(r[0] for r in rows)
+            with self._lock:
+                if len(self._holder_cache) >= HOLDER_CACHE_SIZE:
+                    self._holder_cache.pop(next(iter(self._holder_cache)))
+                self._holder_cache[key] = found
         return found
 
     def reports(self):

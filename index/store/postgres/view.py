@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,7 +102,14 @@ def source_copy(url: str, source_file: str, cache_dir: Path | None = None) -> Pa
     if row is None or hashlib.sha256(bytes(row[0])).hexdigest() != sha:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f".{sha}.{os.getpid()}.partial"
-    partial.write_bytes(bytes(row[0]))
-    os.replace(partial, target)  # whole or absent, if two app servers fetch it at once
+    # A temporary file of its own per call (sessions of one app server are threads of one process),
+    # renamed into place: the copy is whole or absent, however many fetch it at once.
+    handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{sha}.", suffix=".partial")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(bytes(row[0]))
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
     return target

@@ -101,7 +101,7 @@ class PostgresWriter:
         if current.model != wanted.model:
             return f"the model changed ({current.model} → {wanted.model})"
         if current.splitter_version != wanted.splitter_version:
-            return f"the splitter changed (version {current.splitter_version} → {wanted.splitter_version})"
+            return f"the splitter or the sentence vectors changed (version {current.splitter_version} → {wanted.splitter_version})"
         if current.multilingual_model != wanted.multilingual_model:
             return f"the multilingual model changed ({current.multilingual_model} → {wanted.multilingual_model})"
         return None
