@@ -111,9 +111,9 @@ def named_and_implied(searcher: Searcher, signals) -> tuple[str | None, str | No
     def holding(word: str) -> set[str]:
         return {passages[r].report for r in np.flatnonzero(searcher.store.lexical.scores(word) > 0)}
 
-    named = rerank.named_report(signals.english, passages, spread=lambda token: len(holding(token)))
-    single = set().union(*[h for h in map(holding, rerank.names_in(signals.english)) if len(h) == 1])
-    return named, (single.pop() if len(single) == 1 else None)
+    named = rerank.named_report(signals.english, rerank.report_words(passages),
+                                spread=lambda token: len(holding(token)))
+    return named, rerank.implied_report(signals.english, lambda name: frozenset(holding(name)))
 
 
 @pytest.mark.parametrize("k", [1, 5, 12], ids=["k1", "k5", "k12"])

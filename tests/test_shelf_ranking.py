@@ -110,12 +110,12 @@ def test_named_report_is_the_one_whose_title_words_the_question_uses():
     passages = [_passage("a:p1:1", "x", report="Parent Resource Guide.pdf", title="Parent Resource Guide"),
                 _passage("b:p1:1", "x", report="SRO.pdf", title="Response Guide for School Resource Officers"),
                 _passage("c:p1:1", "x", report="glotip.pdf", title="Global Report on Trafficking in Persons 2024")]
-    assert rerank.named_report("According to the school resource officer guide, why?", passages) == "SRO.pdf"
-    assert rerank.named_report("How many victims were detected?", passages) is None
-    # A backend holding only some rows (PostgreSQL's head) passes the shelf's titles instead.
-    titles = {p.report: p.title for p in passages}
-    assert rerank.named_report("According to the school resource officer guide, why?", {1: passages[0]},
-                               titles=titles) == "SRO.pdf"
+    words = rerank.report_words(passages)
+    assert rerank.named_report("According to the school resource officer guide, why?", words) == "SRO.pdf"
+    assert rerank.named_report("How many victims were detected?", words) is None
+    # A backend holding only some rows in memory (PostgreSQL) reads the words from the shelf's titles.
+    titles = rerank.words_of_titles({p.report: p.title for p in passages})
+    assert rerank.named_report("According to the school resource officer guide, why?", titles) == "SRO.pdf"
 
 
 def test_within_report_query_drops_the_words_that_name_the_report():
@@ -123,7 +123,7 @@ def test_within_report_query_drops_the_words_that_name_the_report():
                 _passage("b:p1:1", "x", report="Retail.pdf", title="Awareness Guide for Convenience Retail Employees"),
                 _passage("c:p1:1", "x", report="glotip.pdf", title="Global Report on Trafficking in Persons 2024")]
     def within(question: str) -> str:
-        named = rerank.named_report(question, passages)
+        named = rerank.named_report(question, rerank.report_words(passages))
         return rerank.within_report_query(question, rerank.report_words(passages).by_report.get(named))
 
     assert within("Which purchases at a convenience retail store are indicators?") \
@@ -140,10 +140,10 @@ def test_a_title_word_most_reports_use_in_their_texts_names_none_of_them():
                 _passage("c:p1:1", "x", report="glotip.pdf", title="Global Report on Trafficking in Persons")]
     question = "Through which countries do victims pass from Kukes to Western Europe?"
     # By titles alone, "victims" and "countries" name the annex ...
-    assert rerank.named_report(question, passages) == "annex.pdf"
+    assert rerank.named_report(question, rerank.report_words(passages)) == "annex.pdf"
     # ... but all three reports' texts use them: then the question names no report.
     in_texts = {"victim": 3, "countri": 3, "kuke": 1}
-    assert rerank.named_report(question, passages, spread=lambda w: in_texts.get(w, 1)) is None
+    assert rerank.named_report(question, rerank.report_words(passages), spread=lambda w: in_texts.get(w, 1)) is None
 
 
 @pytest.mark.parametrize("question, names", [

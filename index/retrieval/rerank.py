@@ -113,18 +113,12 @@ def words_of_titles(titles: Mapping[str, str]) -> ReportWords:
     return ReportWords(by_report, df)
 
 
-def named_report(question: str, passages: Sequence[Passage], *, titles: Mapping[str, str] | None = None,
-                 spread: Callable[[str], int] | None = None) -> str | None:
+def named_report(question: str, words: ReportWords, *, spread: Callable[[str], int] | None = None) -> str | None:
     """The report whose title words the question uses most distinctively, if one stands out.
-    `titles` (report name → title) for a backend that holds only some rows in `passages`.
-    `spread(word)`: in how many reports' texts a title word occurs. A title word that most
-    reports use ("victims", "countries") names none of them, though only one title has it."""
-    if titles is not None:
-        words = words_of_titles(titles)
-    elif isinstance(passages, (tuple, list)):
-        words = report_words(passages)
-    else:
-        return None  # a lookup of some rows only: the shelf's titles are not all known
+    `words`: the shelf's report words (`report_words`, or `words_of_titles` for a backend that
+    holds only some rows in memory). `spread(word)`: in how many reports' texts a title word
+    occurs. A title word that most reports use ("victims", "countries") names none of them,
+    though only one title has it."""
     if len(words.by_report) < 2:
         return None
     asked = set(tokenize(question))
@@ -154,6 +148,18 @@ def names_in(question: str) -> list[str]:
             names.append(word)
         previous_end, previous_word = match.end(), word
     return list(dict.fromkeys(names))
+
+
+def implied_report(question: str, holders: Callable[[str], frozenset[str]]) -> str | None:
+    """The one report holding every name of the question that only one report holds ("Kukës",
+    "Interpol"), or None (no such name, or names pointing at different reports).
+    `holders(name)`: the reports whose passages hold a name."""
+    single = set()
+    for name in names_in(question):
+        found = holders(name)
+        if len(found) == 1:
+            single |= found
+    return single.pop() if len(single) == 1 else None
 
 
 def within_report_query(question: str, naming: frozenset[str] | None) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
@@ -114,8 +114,7 @@ class Searcher:
         self._multilingual = getattr(store, "multilingual_index", None) or (
             VectorSet(store.contents.multilingual_vectors) if has_vectors else None)
         self._masks = _FilterMasks(store.passages)
-        self._holder_cache: dict[tuple[str, str], frozenset[str]] = {}
-        self._holder_lock = threading.Lock()
+        self._holders = WordHolders()
 
     def reports(self):
         """The reports held, as the manifest records them."""
@@ -134,10 +133,10 @@ class Searcher:
         english = gloss(query) if language == "sq" else query
         rq = ranking.RankingQuery(question, query, english, language)
         q = self.embedder.encode([english])[0]
-        named = rerank.named_report(english, self.store.passages, spread=self._spread) if language == "en" else None
+        named, implied = self._named_and_implied(rq)
         candidates, sentence_scores = self._candidates(rq, q, k=k, allowed=allowed, named=named)
         ranked = ranking.rank(rq, candidates, self.store.passages, k=k, multilingual=self.multilingual is not None,
-                              focus=focus, named=named, implied=self._implied_report(rq))
+                              focus=focus, named=named, implied=implied)
         vectors = self.store.contents.vectors
         hits = tuple(self._hit(rank, row, score, float(np.dot(vectors[row], q)), english, sentence_scores[row])
                      for rank, (row, score) in enumerate(zip(ranked.rows, ranked.scores), start=1))
@@ -172,35 +171,25 @@ class Searcher:
         best_sentence = {int(r): float(s) for r, s in zip(pool, best)}
         return ranking.Candidates(lists, best_sentence), sentence_scores
 
-    def _implied_report(self, rq: ranking.RankingQuery) -> str | None:
-        """The one report holding every name of the English question that only one report holds
-        ("Kukës", "Interpol"), or None (no such name, or names pointing at different reports)."""
+    def _named_and_implied(self, rq: ranking.RankingQuery) -> tuple[str | None, str | None]:
+        """The report an English question names by its title, and the one report holding a name it
+        uses (`rerank.named_report`, `rerank.implied_report`); None, None for other questions."""
         if rq.language != "en":
-            return None
-        found = set()
-        for name in rerank.names_in(rq.english):
-            holders = self._holders(name, self.store.lexical.rows_with)
-            if len(holders) == 1:
-                found |= holders
-        return found.pop() if len(found) == 1 else None
+            return None, None
+        lexical = self.store.lexical
 
-    def _spread(self, token: str) -> int:
-        """In how many reports' passages an indexed token occurs."""
-        return len(self._holders(token, self.store.lexical.rows_with_token))
+        def holders(word: str, stemmed: bool) -> frozenset[str]:
+            rows_with = lexical.rows_with_token if stemmed else lexical.rows_with
+            return self._holders.get((word, stemmed), lambda: self._reports_of(rows_with(word)))
 
-    def _holders(self, word: str, rows_with) -> frozenset[str]:
-        """The reports whose passages hold `word` (looked up with `rows_with`), kept per store:
-        a common word's postings cover much of a large store."""
-        key = (word, rows_with.__name__)
-        found = self._holder_cache.get(key)
-        if found is None:
-            codes, reports = self._masks.column("report")
-            found = frozenset(reports[int(c)] for c in np.unique(codes[rows_with(word)]))
-            with self._holder_lock:  # the app's sessions share one searcher
-                if len(self._holder_cache) >= HOLDER_CACHE_SIZE:
-                    self._holder_cache.pop(next(iter(self._holder_cache)))
-                self._holder_cache[key] = found
-        return found
+        named = rerank.named_report(rq.english, rerank.report_words(self.store.passages),
+                                    spread=lambda token: len(holders(token, True)))
+        implied = rerank.implied_report(rq.english, lambda name: holders(name, False))
+        return named, implied
+
+    def _reports_of(self, rows: np.ndarray) -> frozenset[str]:
+        codes, reports = self._masks.column("report")
+        return frozenset(reports[int(c)] for c in np.unique(codes[rows]))
 
     def signals(self, query: str) -> Signals:
         """Every ranking signal for `query` over every passage, and every sentence's score.
@@ -404,6 +393,31 @@ def open_searcher(index_dir, *, embedder: "Embedder | None" = None, database_url
             embedder = make()
         loaded = store.result()
         return Searcher(loaded, embedder, multilingual.result() if multilingual is not None else None)
+
+
+class WordHolders:
+    """Which reports hold a word, kept for up to HOLDER_CACHE_SIZE words (a common word's
+    postings cover much of a large store, so each is looked up once). Shared by the sessions
+    that share a searcher."""
+
+    def __init__(self):
+        self._found: dict[tuple[str, bool], frozenset[str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, bool], look_up: Callable[[], frozenset[str]]) -> frozenset[str]:
+        """The reports for `key` (a word, and whether it is a stem), found by `look_up` once."""
+        found = self._found.get(key)
+        if found is None:
+            found = look_up()
+            with self._lock:
+                if len(self._found) >= HOLDER_CACHE_SIZE:
+                    self._found.pop(next(iter(self._found)))
+                self._found[key] = found
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()
 
 
 @dataclass(frozen=True)

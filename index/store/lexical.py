@@ -161,13 +161,19 @@ class LexicalIndex:
 
     def rows_with(self, word: str) -> np.ndarray:
         """The passages holding `word` (in any of its token forms), ascending."""
-        docs, _ = self._postings(self._token_ids(word))
-        return np.unique(docs)
+        return self._rows(self._postings(self._token_ids(word))[0])
 
     def rows_with_token(self, token: str) -> np.ndarray:
         """The passages holding an already tokenised word (a stem, as `tokenize` gives it)."""
-        token_id = self.vocab.get(token)
-        return np.zeros(0, np.int64) if token_id is None else np.unique(self._postings([token_id])[0])
+        return self._rows(self._postings([self.vocab[token]] if token in self.vocab else [])[0])
+
+    def _rows(self, docs: np.ndarray) -> np.ndarray:
+        """The distinct passages of some postings, ascending, found by marking them in one pass
+        over the store's rows: a sort of the postings (np.unique) would cost more than the
+        question's encoding from about 100k passages on, as a common word has a posting in most."""
+        held = np.zeros(self.size, dtype=bool)
+        held[docs] = True
+        return np.flatnonzero(held)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for `query` (zeros when no word is known)."""
@@ -183,12 +189,7 @@ class LexicalIndex:
             docs, vals = docs[keep], vals[keep]
         if not len(docs):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        # The passages with any posting, found by marking them in one pass over the store's rows:
-        # a sort of the postings (np.unique) would cost more than the question's encoding from
-        # about 100k passages on, as a common word has a posting in most of them.
-        held = np.zeros(self.size, dtype=bool)
-        held[docs] = True
-        rows = np.flatnonzero(held)
+        rows = self._rows(docs)
         return top_rows(rows, _sums(docs, vals, self.size)[rows], depth)
 
 

@@ -21,7 +21,7 @@ from index.errors import StoreMismatch, StoreMissing
 from index.records import Passage
 from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
-from index.retrieval.search import DEFAULT_K, HOLDER_CACHE_SIZE, Answer, FilterChoices, Filters, Hit, best_span
+from index.retrieval.search import DEFAULT_K, Answer, FilterChoices, Filters, Hit, WordHolders, best_span
 from index.store.lexical import BM25_B, BM25_K1, STOPWORDS, TOKEN
 from index.store.postgres.connection import DatabaseUnavailable, connect, redact
 from index.store.postgres.schema import SCHEMA, TEXT_SEARCH_CONFIG, Layout, read_layout
@@ -78,9 +78,10 @@ class PostgresSearcher:
                                 fix="re-ingest: `python -m ingest --rebuild --database-url …`")
         self.layout: Layout = layout
         self.multilingual = multilingual if layout.multilingual_model else None
-        # Which reports hold a word (for the report a question names or implies), for these reports.
-        self._holder_cache: dict[tuple[str, bool], frozenset[str]] = {}
-        self._holders_of: tuple = ()
+        # Which reports hold a word (for the report a question names or implies), and the reports'
+        # title words: kept until the reports change.
+        self._holders = WordHolders()
+        self._shelf: tuple[tuple, rerank.ReportWords] = ((), rerank.words_of_titles({}))
 
     # ------------------------------------------------------------ the searcher interface
 
@@ -116,36 +117,29 @@ class PostgresSearcher:
         if rq.language != "en":
             return None, None, None
         reports = self.reports()
-        if self._holders_of != reports:  # a report was added, replaced or removed: look again
-            with self._lock:
-                self._holder_cache, self._holders_of = {}, reports
-        titles = {info.report: info.title for info in reports}
-        named = rerank.named_report(rq.english, {}, titles=titles,
-                                    spread=lambda token: len(self._holders(token, stemmed=True)))
-        naming = rerank.words_of_titles(titles).by_report[named] if named is not None else None
-        single = [h for h in (self._holders(name, stemmed=False) for name in rerank.names_in(rq.english))
-                  if len(h) == 1]
-        implied = set().union(*single) if single else set()
-        return named, naming, (implied.pop() if len(implied) == 1 else None)
+        known, words = self._shelf
+        if known != reports:  # a report was added, replaced or removed: look again
+            words = rerank.words_of_titles({info.report: info.title for info in reports})
+            self._holders.clear()
+            self._shelf = (reports, words)
 
-    def _holders(self, word: str, *, stemmed: bool) -> frozenset[str]:
+        def holders(word: str, stemmed: bool) -> frozenset[str]:
+            return self._holders.get((word, stemmed), lambda: self._reports_holding(word, stemmed=stemmed))
+
+        named = rerank.named_report(rq.english, words, spread=lambda token: len(holders(token, True)))
+        implied = rerank.implied_report(rq.english, lambda name: holders(name, False))
+        return named, words.by_report[named] if named is not None else None, implied
+
+    def _reports_holding(self, word: str, *, stemmed: bool) -> frozenset[str]:
         """The reports whose passages hold `word`: a token as `tokenize` gives it (`stemmed`), or a
         word of the question, read as the passages' lexemes are made (English stem or folded)."""
-        key = (word, stemmed)
-        found = self._holder_cache.get(key)
-        if found is None:
-            match = "quote_literal(%(w)s)::tsquery" if stemmed else \
-                f"(plainto_tsquery('{TEXT_SEARCH_CONFIG}', %(w)s) || plainto_tsquery('simple', %(w)s))"
-            with self._lock:
-                rows = self._with_retry(lambda conn: conn.execute(
-                    f"SELECT DISTINCT report FROM {SCHEMA}.passages WHERE lexemes @@ {match}",
-                    {"w": word if stemmed else fold(word)}).fetchall())
-            found = frozenset(r[0] for r in rows)
-            with self._lock:
-                if len(self._holder_cache) >= HOLDER_CACHE_SIZE:
-                    self._holder_cache.pop(next(iter(self._holder_cache)))
-                self._holder_cache[key] = found
-        return found
+        match = "quote_literal(%(w)s)::tsquery" if stemmed else \
+            f"(plainto_tsquery('{TEXT_SEARCH_CONFIG}', %(w)s) || plainto_tsquery('simple', %(w)s))"
+        with self._lock:
+            rows = self._with_retry(lambda conn: conn.execute(
+                f"SELECT DISTINCT report FROM {SCHEMA}.passages WHERE lexemes @@ {match}",
+                {"w": word if stemmed else fold(word)}).fetchall())
+        return frozenset(r[0] for r in rows)
 
     def reports(self):
         with self._lock:
