@@ -26,7 +26,7 @@ from index.quotes.workspace import LOCAL_USER, Workspace, WorkspaceError
 from index.records import Passage
 from index.retrieval.search import Searcher
 from index.settings import default_index_dir
-from index.store.backend import database_url
+from index.store.backend import database_url, kept_copy
 from index.store.embedded import ReportInfo, Store, current_generation, load_store, read_current_manifest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -137,16 +137,10 @@ def index_dir() -> Path:
 def report_source(report) -> Path | None:
     """The kept copy of a report's file: in the store's folder, or (PostgreSQL) a local copy of
     the one the database keeps. None when there is none."""
-    url = database_url()
-    if url:
-        from index.store.postgres.view import source_copy
-
-        try:
-            return source_copy(url, report.source_file)
-        except (OSError, StoreError):
-            return None  # the page is shown from its text instead
-    source = index_dir() / report.source_file
-    return source if source.is_file() else None
+    try:
+        return kept_copy(report.source_file, index_dir=index_dir(), url=database_url())
+    except (OSError, StoreError):
+        return None  # the page is shown from its text instead
 
 
 def current_store(*, quiet: bool = False) -> Store | None:

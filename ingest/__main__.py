@@ -14,7 +14,7 @@ from pathlib import Path
 
 from index.errors import StoreError, StoreMissing, StoreUnwritable
 from index.settings import DEFAULT_CORPUS, default_index_dir
-from index.store.backend import database_url
+from index.store.backend import database_url, kept_copy
 from index.store import disk
 from index.store.verify import verify_store
 from index.text import clean_text
@@ -158,7 +158,7 @@ def kept_copies(index_dir: Path, url: str | None, names: list[str]) -> list[tupl
     if not names:
         return []
     if url:
-        from index.store.postgres.view import load_view, source_copy
+        from index.store.postgres.view import load_view
 
         reports = {r.report: r for r in load_view(url).manifest.reports}
     else:
@@ -171,8 +171,8 @@ def kept_copies(index_dir: Path, url: str | None, names: list[str]) -> list[tupl
         if info is None:
             raise UnknownReport(f"no report named {name!r} in the store. Fix: `python -m index stats` lists "
                                 f"the reports by name.")
-        path = source_copy(url, info.source_file) if url else index_dir / info.source_file
-        if path is None or not path.is_file():
+        path = kept_copy(info.source_file, index_dir=index_dir, url=url)
+        if path is None:
             raise UnknownReport(f"the kept copy of {name!r} is missing. Fix: add the report's file again "
                                 f"(`python -m ingest FILE`), or `python -m ingest --repair`.")
         kept.append((path, name))

@@ -15,6 +15,7 @@ Ingest writes through a `ReportWriter`; questions are answered by a searcher (an
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, ContextManager, Protocol
 
 if TYPE_CHECKING:
@@ -27,6 +28,18 @@ def database_url(explicit: str | None = None) -> str | None:
     """The PostgreSQL URL to use: `--database-url` if given, else `$CAAHT_DATABASE_URL`, else None
     (the embedded store)."""
     return explicit or os.environ.get(DATABASE_URL_ENV) or None
+
+
+def kept_copy(source_file: str, *, index_dir: Path, url: str | None) -> Path | None:
+    """The kept copy of a report's file (`ReportInfo.source_file`): in the store's folder, or
+    with a database URL a local copy of the one the database keeps. None when there is none.
+    A database that cannot be read raises its StoreError."""
+    if url:
+        from index.store.postgres.view import source_copy
+
+        return source_copy(url, source_file)
+    source = Path(index_dir) / source_file
+    return source if source.is_file() else None
 
 
 class ReportWriter(Protocol):
