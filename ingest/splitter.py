@@ -22,8 +22,10 @@ MAX_WORDS = 120
 # Changing how text is split changes every passage: the store records this and
 # rebuilds rather than mixing passages cut two ways. It also counts changes to how a passage's
 # sentences get their vectors (8: pooled from the passage's own pass, ingest/builder.py), so a
-# store never mixes two kinds of sentence vectors under one answer threshold.
-SPLITTER_VERSION = 8
+# store never mixes two kinds of sentence vectors under one answer threshold. 9: lists keep their
+# long items under a lead-in ending in ':', long heading-like lines are text, a cut list repeats
+# the sentence announcing its items.
+SPLITTER_VERSION = 9
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16
@@ -38,6 +40,7 @@ SECTION_NUMBER = re.compile(r"^\s*(\d+(\.\d+)*|[IVXLC]+)[.)]?\s+")
 SENTENCE_CLOSERS = (".", "!", "?", ":", ";", "\"", "”", "’", ")")
 # A line ending in one of these words continues on the next line: it is no heading.
 RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as that which who whose".split())
+OPENING_QUOTES = "\"'“‘(["
 
 
 @dataclass
@@ -116,6 +119,9 @@ def _feed_line(state: _State, page: Page, current: Block | None, raw: str, *, en
     if current is not None and current.kind in ("bullet", "numbered") and SUB_ITEM.match(raw):
         current.lines.append("- " + BULLET.sub("", line))
         return current
+    if current is not None and current.kind in ("bullet", "numbered") and _wraps_item(current, line):
+        _append_wrapped_item(current, line.strip())
+        return current
     if BULLET.match(line):
         return _start(state, page, "bullet", BULLET.sub("", line))
     if NUMBERED.match(line):
@@ -130,6 +136,25 @@ def _feed_line(state: _State, page: Page, current: Block | None, raw: str, *, en
     if is_heading_like(line) and not _runs_on(line, ends_page):
         return _heading_line(state, page, line.strip())
     return _start(state, page, "paragraph", line.strip())
+
+
+def _wraps_item(block: Block, line: str) -> bool:
+    """A line that carries on the item above it, wrapped by the page's width: it starts in lower
+    case or with an opening quote, or the item stopped on a comma, a hyphen or a function word.
+    (An item without a full stop, "Poverty", followed by a capitalised line is not wrapped.)"""
+    if is_list_item(line):
+        return False
+    first, previous = line.strip()[:1], block.lines[-1].rstrip()
+    last_word = previous.split()[-1].casefold() if previous.split() else ""
+    return first.islower() or first in OPENING_QUOTES or previous.endswith((",", "-")) \
+        or last_word in RUN_ON_WORDS
+
+
+def _append_wrapped_item(block: Block, line: str) -> None:
+    previous = block.lines[-1]
+    joined = previous[:-1] + line if previous.endswith("-") and line[:1].islower() and not previous.endswith(" -") \
+        else f"{previous} {line}"
+    block.lines[-1] = joined
 
 
 def _table_blocks(state: _State, page: Page, table: Table) -> None:
@@ -152,13 +177,16 @@ def _outline_title(page: Page, line: str) -> str | None:
 
 
 def _names_a_section(line: str) -> bool:
-    """In a PDF's text, a short line of mostly words (not "27%", not a table cell) names a section."""
+    """In a PDF's text, a short line of mostly words (not "27%", not a table cell) names a section;
+    one ending in ':' ("The potential victim(s):") leads into a list within the section instead."""
+    if line.rstrip().endswith(":"):
+        return False
     words = line.split()
     letters = sum(c.isalpha() for c in line)
     return 2 <= len(words) <= MAX_TEXT_HEADING_WORDS and letters >= 0.6 * len(line.replace(" ", ""))
 
 
-def _heading_line(state: _State, page: Page, line: str) -> None:
+def _heading_line(state: _State, page: Page, line: str) -> Block | None:
     part = PART_LABEL.match(line)
     if part:
         state.part = (part.group(1) or ALBANIAN_PARTS[part.group(2).lower()]).lower()
@@ -166,6 +194,10 @@ def _heading_line(state: _State, page: Page, line: str) -> None:
     title = _outline_title(page, line)
     if title is not None:
         state.heading = Heading(section=title)
+    if title is None and word_count(line) > MAX_TEXT_HEADING_WORDS:
+        # Too long to be a heading: a sentence without a full stop ("… include the following:",
+        # "There is no single face of traffickers. … To school-aged victims"). It is text to index.
+        return _start(state, page, "paragraph", line)
     if ACTIONS_LABEL.search(line):
         state.part = "actions"
     elif title is None and state.heading_from_text and _names_a_section(line):
@@ -231,8 +263,14 @@ def _answers(previous: Block, block: Block) -> bool:
 def _introduces(previous: Block, block: Block) -> bool:
     """A heading or a line ending in ':' right before a list is its lead-in."""
     lead_in = previous.kind == "heading" or (previous.kind == "paragraph" and previous.text.endswith(":"))
-    listed = block.kind == "numbered" or _short_bullet(block)
+    listed = block.kind == "numbered" or _short_bullet(block) or (block.kind == "bullet" and _announces(previous))
     return lead_in and listed and previous.heading is block.heading
+
+
+def _announces(block: Block) -> bool:
+    """A line ending in ':' ("The potential victim(s):") announces the items after it, however
+    long they are; a bare heading does not (the highlights of a presentation stand alone)."""
+    return block.text.rstrip().endswith(":")
 
 
 def _short_bullet(block: Block) -> bool:
@@ -245,6 +283,8 @@ def _extends_list(previous: Block, block: Block) -> bool:
     if block.kind != "bullet" or previous.kind != "bullet" or previous.heading is not block.heading \
             or previous.part != block.part:
         return False
+    if previous.lead is not None and previous.lead.rstrip().endswith(":"):
+        return True
     items = previous.lines[1:] if previous.lead else previous.lines
     return _short_bullet(block) and all(word_count(i) <= SHORT_ITEM_WORDS for i in items)
 
@@ -261,7 +301,7 @@ def _limit_length(block: Block, max_words: int) -> list[str]:
         return [text]
     units = block.lines if len(block.lines) > 1 else [text[a:b] for a, b in sentence_spans(text)]
     sep = "\n" if len(block.lines) > 1 else " "
-    lead = block.lead if block.lead is not None and units[:1] == [block.lead] else None
+    lead = _lead_line(block.lead) if block.lead is not None and units[:1] == [block.lead] else None
     chunks: list[str] = []
     for unit in units:
         if chunks and word_count(chunks[-1] + sep + unit) <= max_words:
@@ -271,6 +311,13 @@ def _limit_length(block: Block, max_words: int) -> list[str]:
         else:
             chunks.extend(_hard_wrap(unit, max_words))
     return chunks
+
+
+def _lead_line(lead: str) -> str:
+    """What a later piece of a cut list repeats of its lead-in: the sentence that announces the
+    items ("… include the following:"), not the paragraph before it, which the first piece holds."""
+    spans = sentence_spans(lead)
+    return lead[spans[-1][0]:spans[-1][1]] if spans else lead
 
 
 def _hard_wrap(text: str, max_words: int) -> list[str]:

@@ -192,3 +192,43 @@ def test_marker_on_title_line_is_removed_from_heading():
 )
 def test_sentence_spans_are_exact_slices(text, sentences):
     assert [text[a:b] for a, b in sentence_spans(text)] == sentences
+
+
+def test_items_of_any_length_stay_under_a_lead_in_ending_in_a_colon(tmp_path: Path):
+    """"The potential victim(s):" announces every item below it, long or short, and names no
+    section; items wrapped by the page's width are one item again."""
+    path = tmp_path / "indicators.txt"
+    path.write_text("Indicators of Human Trafficking\n\nThe potential victim(s):\n\n"
+                    "» Shows signs of fear, anxiety, tension, submission, and/or nervousness.\n"
+                    "» Is in a group where everyone has identical tattoos in similar locations. This may indicate\n"
+                    "“branding” by a trafficker.\n"
+                    "» Exhibits evidence of verbal threats, emotional abuse, and/or being treated in a\n"
+                    "demeaning way.\n\nThen call the tip line.", "utf-8")
+    assert [(p.section, p.text) for p in split_document(read_report(path))] == [
+        ("Indicators of Human Trafficking",
+         "The potential victim(s):\nShows signs of fear, anxiety, tension, submission, and/or nervousness.\n"
+         "Is in a group where everyone has identical tattoos in similar locations. This may indicate “branding” "
+         "by a trafficker.\nExhibits evidence of verbal threats, emotional abuse, and/or being treated in a "
+         "demeaning way."),
+        ("Indicators of Human Trafficking", "Then call the tip line."),
+    ]
+
+
+def test_a_long_line_without_a_full_stop_is_text_not_a_heading(tmp_path: Path):
+    """A heading names a section in a few words; a longer line ending in ':' or in no stop at all
+    is a sentence, and is indexed (it used to be dropped as a heading)."""
+    line = ("No single indicator is proof that human trafficking is occurring; the indicators below are a few "
+            "examples that may alert you to a potential situation:")
+    path = tmp_path / "lead.txt"
+    path.write_text(f"Indicators\n\n{line}\n\nSchools are a place of safety.", "utf-8")
+    assert [p.text for p in split_document(read_report(path))] == [line, "Schools are a place of safety."]
+
+
+def test_a_cut_list_repeats_the_sentence_that_announces_its_items_not_the_paragraph(tmp_path: Path):
+    intro = "Understanding risk factors helps officers protect the students they meet every day."
+    lead = "Keep the following risk factors in mind:"
+    item = "History of running away from home or of being kicked out by a parent or guardian"
+    path = tmp_path / "risks.txt"
+    path.write_text(f"{intro} {lead}\n\n" + "".join(f"- {item} {n}\n" for n in range(10)), "utf-8")
+    firsts = [p.text.split("\n")[0] for p in split_document(read_report(path))]
+    assert firsts == [f"{intro} {lead}", lead]
