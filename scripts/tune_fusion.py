@@ -2,8 +2,10 @@
 
     python scripts/tune_fusion.py --index-dir store tests/data/dev_questions.jsonl tests/data/own_questions.jsonl
 
-Signals are computed once per question, so the grid is cheap. Use it to choose the
-constants in index/search.py; never report its figures on the files it tuned on as unseen.
+Signals are computed once per question, so the grid is cheap. Each setting fuses every
+signal's top list as `ask` does (index/retrieval/ranking.py `fuse`), before the second stage.
+Use it to choose the weights in index/retrieval/ranking.py; never report its figures on the
+files it tuned on as unseen.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index import search  # noqa: E402
+from index.retrieval import ranking  # noqa: E402
 from index.retrieval.evaluate import answers, load_questions  # noqa: E402
 from index.retrieval.query import language_of  # noqa: E402
-from index.retrieval.search import _fuse, open_searcher  # noqa: E402
+from index.retrieval.search import open_searcher  # noqa: E402
 
 GRID = [0.0, 0.5, 1.0, 2.0]
 
@@ -38,8 +40,7 @@ def main() -> int:
     if args.kind:
         questions = [q for q in questions if q.kind == args.kind]
     questions = [q for q in questions if language_of(q.q) == args.language]
-    signals = [searcher.signals(q.q).by_passage for q in questions]
-    allowed = np.ones(len(searcher.store.passages), dtype=bool)
+    signals = [top_lists(searcher.signals(q.q).by_passage) for q in questions]
     names = list(signals[0])
     rows = []
     for weights in itertools.product(GRID, repeat=len(names)):
@@ -47,8 +48,9 @@ def main() -> int:
             continue
         ranks = []
         for question, signal in zip(questions, signals):
-            fused = _fuse([(signal[n], w) for n, w in zip(names, weights)], allowed)
-            order = np.argsort(-fused, kind="stable")[:10]
+            pool = np.unique(np.concatenate([signal[n].rows for n in names]))
+            fused = ranking.fuse(pool, [(signal[n], w) for n, w in zip(names, weights)])
+            order = pool[np.argsort(-fused, kind="stable")[:10]]
             ranks.append(next((r for r, row in enumerate(order, 1)
                                if answers(question, searcher.store.passages[row])), None))
         n = len(ranks)
@@ -58,9 +60,19 @@ def main() -> int:
     print(f"{len(questions)} questions; signals: {', '.join(names)}")
     for r1, r5, mrr, weights in rows[:15]:
         print(f"R@1 {r1:.2f}  R@5 {r5:.2f}  MRR@10 {mrr:.2f}  weights {dict(zip(names, weights))}")
-    current = tuple(search.WEIGHTS_BY_LANGUAGE[args.language].get(n, 0.0) for n in names)
+    current = tuple(ranking.WEIGHTS_BY_LANGUAGE[args.language].get(n, 0.0) for n in names)
     print("current:", [f"R@1 {r[0]:.2f} R@5 {r[1]:.2f} MRR {r[2]:.2f}" for r in rows if r[3] == current])
     return 0
+
+
+def top_lists(by_passage: dict[str, np.ndarray]) -> dict[str, ranking.SignalList]:
+    """Each signal's top passages, as the search hands them to the fusion."""
+    depth = ranking.MIN_CANDIDATES
+    lists = {}
+    for name, scores in by_passage.items():
+        order = np.argsort(-scores, kind="stable")[:depth]
+        lists[name] = ranking.SignalList(order.astype(np.int64), scores[order].astype(np.float32))
+    return lists
 
 
 if __name__ == "__main__":

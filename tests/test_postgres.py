@@ -24,6 +24,7 @@ import pytest
 from index.embedder import HashingEmbedder
 from index.errors import IngestBusy
 from index.records import Passage
+from index.retrieval.ranking import RankingQuery
 from index.retrieval.search import Filters, open_searcher
 from index.store.embedded import Contents, ReportInfo, load_store, publish
 from index.store.postgres import PostgresSearcher, export_to_postgres, postgres_writer
@@ -185,7 +186,7 @@ def test_same_ranking_as_the_embedded_store(db_url: str, hashing_corpus: Path):
             (want.answered, want.hits[0].passage, want.hits[0].quote), question
 
 
-def test_the_report_a_name_implies_ranks_first_on_both_backends(db_url: str, tmp_path: Path):
+def test_both_backends_find_the_report_a_name_implies(db_url: str, tmp_path: Path):
     from tests.test_shelf_ranking import _implied_shelf
 
     embedded = _implied_shelf(tmp_path)
@@ -193,8 +194,9 @@ def test_the_report_a_name_implies_ranks_first_on_both_backends(db_url: str, tmp
     pg = PostgresSearcher(db_url, HashingEmbedder())
     question = "Through which countries do victims pass from Kukes to Western Europe?"
     got, want = pg.ask(question, k=3), embedded.ask(question, k=3)
-    assert got.hits[0].passage == want.hits[0].passage
-    assert got.hits[0].passage.text.startswith("The qark of Kukes")
+    assert [h.passage for h in got.hits] == [h.passage for h in want.hits]
+    rq = RankingQuery(question, question, question, "en")
+    assert pg._named_and_implied(rq)[::2] == embedded._named_and_implied(rq) == (None, "kukes-2006.txt")
 
 
 def test_a_question_naming_a_report_gets_the_within_report_list_on_both_backends(db_url: str, tmp_path: Path,
@@ -203,9 +205,11 @@ def test_a_question_naming_a_report_gets_the_within_report_list_on_both_backends
 
     retail = tmp_path / "convenience-retail-guide.txt"
     retail.write_text("[p. 1]\nConvenience retail staff see many customers.\n\n"
-                      "[p. 2]\nPurchases of many prepaid phone cards at once can be an indicator.\n", "utf-8")
+                      "[p. 2]\nPurchases of many prepaid phone cards at once can be an indicator.\n\n"
+                      "[p. 3]\nPost the hotline number behind the counter.\n", "utf-8")
     school = tmp_path / "school-officers-guide.txt"
-    school.write_text("[p. 1]\nSchool officers see purchases of expensive gifts as an indicator.\n", "utf-8")
+    school.write_text("[p. 1]\nSchool officers see purchases of expensive gifts as an indicator.\n\n"
+                      "[p. 2]\nTeachers meet parents every term.\n", "utf-8")
     assert ingest_files(tmp_path / "store", [retail, school]).ok
     export_to_postgres(tmp_path / "store", db_url)
     statements = []
@@ -215,7 +219,9 @@ def test_a_question_naming_a_report_gets_the_within_report_list_on_both_backends
     got = PostgresSearcher(db_url, HashingEmbedder()).ask(question, k=3)
     want = open_searcher(tmp_path / "store", embedder=HashingEmbedder()).ask(question, k=3)
     assert [h.passage for h in got.hits] == [h.passage for h in want.hits]
-    assert got.hits[0].passage.text.startswith("Purchases of many prepaid phone cards")
+    # The words left once the report is named ("purchases", "indicator") bring its passage up
+    # (on five passages, the one holding "convenience retail" itself still leads the fusion).
+    assert [h.passage.text.split()[0] for h in got.hits[:2]] == ["Convenience", "Purchases"]
     assert statements[-1]["within"] is True
 
 

@@ -9,6 +9,7 @@ from index.passage_kind import mark_kinds, passage_kind
 from index.records import Passage
 from index.retrieval.keyterms import KeyTerm, Vocabulary, key_terms, missing_terms
 from index.retrieval import rerank
+from index.retrieval.ranking import RankingQuery
 from ingest.tables import Table, find_tables, is_row
 
 
@@ -168,11 +169,12 @@ def test_keep_rows_sets_table_lines_apart_so_paragraph_rebuilding_keeps_them():
     assert rebuilt == text.split("\n")
 
 
-def _candidates(rows, best=0.6):
+def _candidates(rows, best=0.6, lexical=None):
     import numpy as np
     from index.retrieval.ranking import Candidates, SignalList
     order = np.array(rows, dtype=np.int64)
-    lists = {"lexical": SignalList(order, np.linspace(2.0, 1.0, len(rows)).astype(np.float32)),
+    bm25 = np.linspace(2.0, 1.0, len(rows)) if lexical is None else np.array(lexical)
+    lists = {"lexical": SignalList(order, bm25.astype(np.float32)),
              "sentence": SignalList(order, np.full(len(rows), best, np.float32))}
     return Candidates(lists, {int(r): best for r in rows})
 
@@ -181,11 +183,13 @@ def test_rank_puts_a_reference_entry_below_the_content_that_answers():
     from index.retrieval.ranking import RankingQuery, rank
     passages = (
         _passage("g:p40:1", "Nigeria 2022 (2023). Journal of Migration, 15(4), 178–185, https://doi.org/10.1/x", 40),
-        _passage("g:p9:1", "In 2022, Nigeria detected 1,200 victims of trafficking for forced labour.", 9))
+        _passage("g:p9:1", "In 2022, Nigeria detected 1,200 victims of trafficking for forced labour.", 9),
+        _passage("g:p11:1", "Shelters in the region offer beds to women and children.", 11))
     query = RankingQuery("How many victims did Nigeria detect in 2022?", "How many victims did Nigeria detect in 2022?",
                          "How many victims did Nigeria detect in 2022?", "en")
-    ranked = rank(query, _candidates([0, 1]), passages, k=2, multilingual=False)
-    assert (ranked.rows, ranked.answered) == ((1, 0), True)
+    # BM25 puts the reference entry a little ahead of the content (and both well ahead of the third).
+    ranked = rank(query, _candidates([0, 1, 2], lexical=[2.0, 1.9, 1.0]), passages, k=3, multilingual=False)
+    assert (ranked.rows, ranked.answered) == ((1, 0, 2), True)
 
 
 @pytest.mark.parametrize("country, answered", [("Nigeria", True), ("Bangladesh", False)],
@@ -216,15 +220,26 @@ def _implied_shelf(tmp_path):
     return Searcher(load_store(tmp_path / "store"), HashingEmbedder())
 
 
-def test_a_name_only_one_report_holds_puts_that_report_first(tmp_path, monkeypatch):
+IMPLIED_QUESTION = "Through which countries do victims pass from Kukes to Western Europe?"
+
+
+def test_a_name_only_one_report_holds_implies_that_report(tmp_path):
     searcher = _implied_shelf(tmp_path)
-    question = "Through which countries do victims pass from Kukes to Western Europe?"
-    # Without the boost the annex's passages, which share more words, come first ...
-    monkeypatch.setattr(rerank, "IMPLIED_REPORT_BOOST", 1.0)
-    assert searcher.ask(question).hits[0].passage.report == "annex-2020.txt"
-    # ... with it, "Kukes" (held by one report only) puts that report's passage first.
-    monkeypatch.undo()
-    assert searcher.ask(question).hits[0].passage.text.startswith("The qark of Kukes")
+    rq = RankingQuery(IMPLIED_QUESTION, IMPLIED_QUESTION, IMPLIED_QUESTION, "en")
+    assert searcher._named_and_implied(rq) == (None, "kukes-2006.txt")
+
+
+def test_the_implied_report_wins_a_near_tie_and_only_a_near_tie():
+    """A prior, not an override: the fusion's scores are scaled to each signal's list, so a
+    passage well ahead stays ahead; one a little behind moves up."""
+    annex = _passage("annex:p1:1", "Detected victims of trafficking passing through countries of Western Europe.", 1)
+    kukes = _passage("kukes:p1:1", "The qark of Kukes is a major transit location into Western Europe.",
+                     report="kukes-2006.txt")
+    rows = np.array([0, 1])
+    near = rerank.adjust(IMPLIED_QUESTION, rows, np.array([1.0, 0.9]), [annex, kukes], implied="kukes-2006.txt")
+    far = rerank.adjust(IMPLIED_QUESTION, rows, np.array([2.0, 0.9]), [annex, kukes], implied="kukes-2006.txt")
+    assert (near.tolist(), far.tolist()) == ([1.0, 0.9 * rerank.IMPLIED_REPORT_BOOST],
+                                             [2.0, 0.9 * rerank.IMPLIED_REPORT_BOOST])
 
 
 @pytest.mark.parametrize("question, boosted", [

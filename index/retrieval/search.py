@@ -21,7 +21,7 @@ from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
 from index.store.arrays import VectorSet
 from index.retrieval.ranking import (  # noqa: F401 - re-exported for older callers
-    ANSWER_THRESHOLD, MIN_GLOSS_COVERAGE, RRF_K, WEIGHTS_BY_LANGUAGE, WEIGHTS_WITHOUT_MULTILINGUAL)
+    ANSWER_THRESHOLD, MIN_GLOSS_COVERAGE, WEIGHTS_BY_LANGUAGE, WEIGHTS_WITHOUT_MULTILINGUAL)
 
 if TYPE_CHECKING:
     from index.embedder import Embedder, MultilingualEmbedder
@@ -348,18 +348,6 @@ def _overlap(query_tokens: set[str], text: str, sentence: np.ndarray) -> float:
 
     words = set(tokenize(text[int(sentence[1]):int(sentence[2])]))
     return len(query_tokens & words) / max(1, len(query_tokens))
-
-
-def _fuse(signals: Sequence[tuple[np.ndarray, float]], allowed: np.ndarray) -> np.ndarray:
-    """Weighted reciprocal-rank fusion of full score arrays over the allowed passages (every
-    passage ranked in every signal). For scripts/tune_fusion.py; `ask` fuses top lists."""
-    fused = np.zeros(len(allowed), dtype=np.float64)
-    for scores, weight in signals:
-        masked = np.where(allowed, scores, -np.inf)
-        ranks = np.empty(len(scores), dtype=np.int64)
-        ranks[np.argsort(-masked, kind="stable")] = np.arange(1, len(scores) + 1)
-        fused += weight / (RRF_K + ranks)
-    return fused
 
 
 def open_searcher(index_dir, *, embedder: "Embedder | None" = None, database_url: str | None = None):

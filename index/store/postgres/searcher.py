@@ -2,7 +2,7 @@
 
 One SQL statement per question does the whole retrieval: a candidate list per signal (HNSW on the
 passage vectors, on the sentence vectors and on the multilingual vectors; BM25 over the GIN-indexed
-tsvector), weighted reciprocal-rank fusion of those lists with the embedded searcher's weights,
+tsvector), the fusion of those lists' scaled scores with the embedded searcher's weights,
 and, for the k passages kept, their sentences' scores for the quote and the "answered" decision.
 
 BM25 is computed in SQL (Lucene's idf and length normalisation, k1 = 1.2, b = 0.75, as bm25s does)
@@ -286,7 +286,7 @@ def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
     depth = ranking.candidate_depth(k)
     # The fused head the second stage (index.retrieval.rerank) may reorder, and whose top rows the
     # key-term check reads with their neighbours.
-    params.update(head=max(k, rerank.RERANK_DEPTH, rerank.KEY_TERM_WINDOWS), k=k, depth=depth, sentence_depth=SENTENCES_PER_CANDIDATE * depth, rrf_k=ranking.RRF_K,
+    params.update(head=max(k, rerank.RERANK_DEPTH, rerank.KEY_TERM_WINDOWS), k=k, depth=depth, sentence_depth=SENTENCES_PER_CANDIDATE * depth,
                   k1=BM25_K1, b=BM25_B)
     ctes, lists = [], []
 
@@ -295,7 +295,10 @@ def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
             table = name.replace("-", "_")
             ctes.append(f"{table} AS MATERIALIZED ({cte})")
             params[f"w_{table}"] = float(weights[name])
-            lists.append(f"SELECT row_id, rank, %(w_{table})s::float8 AS weight FROM {table}")
+            # Each list's scores scaled as `ranking.scaled` does: its best 1, its last 0.
+            lists.append(f"""SELECT row_id, %(w_{table})s::float8 * coalesce(
+                (score - min(score) OVER ()) / nullif(max(score) OVER () - min(score) OVER (), 0), 1.0) AS part
+                FROM {table}""")
 
     use("dense", _nearest("p.embedding", "q", where))
     if multilingual:
@@ -313,7 +316,7 @@ def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
     sql = f"""
 WITH {', '.join(ctes)},
 fused AS (
-    SELECT row_id, sum(weight / (%(rrf_k)s + rank)) AS score FROM ({fused}) lists
+    SELECT row_id, sum(part) AS score FROM ({fused}) lists
     GROUP BY row_id ORDER BY score DESC, row_id LIMIT %(head)s)
 SELECT f.row_id, f.score, -(p.embedding <#> %(q)s::vector), {multilingual_score}, p.record,
        before.record, after.record, ss.starts, ss.stops, ss.scores
@@ -330,7 +333,7 @@ ORDER BY f.score DESC, f.row_id"""
 
 def _nearest(column: str, vector: str, where: str) -> str:
     return f"""
-    SELECT row_id, row_number() OVER (ORDER BY distance, row_id) AS rank FROM (
+    SELECT row_id, -distance AS score FROM (
         SELECT p.row_id, {column} <#> %({vector})s::vector AS distance FROM {SCHEMA}.passages p
         WHERE {where} ORDER BY {column} <#> %({vector})s::vector LIMIT %(depth)s) candidates"""
 
@@ -338,7 +341,7 @@ def _nearest(column: str, vector: str, where: str) -> str:
 def _nearest_sentences(where: str, filtered: bool) -> str:
     join = f"JOIN {SCHEMA}.passages p ON p.row_id = s.passage WHERE {where}" if filtered else ""
     return f"""
-    SELECT passage AS row_id, row_number() OVER (ORDER BY min(distance), passage) AS rank FROM (
+    SELECT passage AS row_id, -min(distance) AS score FROM (
         SELECT s.passage, s.embedding <#> %(q)s::vector AS distance FROM {SCHEMA}.sentences s {join}
         ORDER BY s.embedding <#> %(q)s::vector LIMIT %(sentence_depth)s) candidates
     GROUP BY passage"""
@@ -358,7 +361,7 @@ _QTERMS = f"""{{name}} AS MATERIALIZED (
 
 # BM25 of the passages that contain any of the question's lexemes (found through the GIN index).
 _BM25 = """
-    SELECT row_id, row_number() OVER (ORDER BY score DESC, row_id) AS rank FROM (
+    SELECT row_id, score FROM (
         SELECT p.row_id, sum(q.idf * u.tf / (u.tf + %(k1)s * (1 - %(b)s + %(b)s * p.doc_length / m.avgdl))) AS score
         FROM {schema}.passages p
         CROSS JOIN LATERAL (SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf
@@ -374,7 +377,7 @@ _BM25 = """
 # PostgreSQL's own ranking of the same candidates: ts_rank_cd (cover density, normalised by
 # document length), which has no idf. Kept for the comparison only.
 _TS_RANK = """
-    SELECT row_id, row_number() OVER (ORDER BY score DESC, row_id) AS rank FROM (
+    SELECT row_id, score FROM (
         SELECT p.row_id, ts_rank_cd(p.lexemes, q.tsq, 1) AS score
         FROM {schema}.passages p,
              (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS tsq FROM {qterms}) q
