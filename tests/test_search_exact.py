@@ -203,3 +203,20 @@ def test_a_large_store_gets_approximate_indexes_that_survive_removal(hashing_sto
     assert store.faiss_index.approximate is not None and store.faiss_index.approximate.ntotal == 63
     answer = Searcher(store, HashingEmbedder()).ask("How many flyers were distributed?")
     assert "1,500 flyers" in answer.hits[0].passage.text
+
+
+def test_asking_for_more_hits_never_reorders_the_first_ones(tmp_path, monkeypatch):
+    """k = 3 reads each signal 7 deep here (shallow_lists), k = 25 reads it 50 deep: the first
+    three stay, as the fusion scales every list between its best and its SCALE_DEPTH-th."""
+    from tests.conftest import ingest_files
+
+    monkeypatch.setattr(ranking, "SCALE_DEPTH", ranking.MIN_CANDIDATES)
+
+    rng = np.random.default_rng(3)
+    words = "victims shelter police border route school family court hotline labour mine farm".split()
+    report = tmp_path / "many-paragraphs.txt"
+    report.write_text("\n\n".join(" ".join(rng.choice(words, 9)).capitalize() + "." for _ in range(400)), "utf-8")
+    assert ingest_files(tmp_path / "store", [report]).ok
+    searcher = Searcher(load_store(tmp_path / "store"), HashingEmbedder())
+    few, many = searcher.ask("police at the border route", k=3), searcher.ask("police at the border route", k=25)
+    assert [(h.passage.id, h.score) for h in few.hits] == [(h.passage.id, h.score) for h in many.hits[:3]]

@@ -264,3 +264,15 @@ def test_a_who_presented_question_lifts_the_line_naming_the_presenter(question, 
     fused = np.array([0.05, 0.04])
     adjusted = rerank.adjust(question, np.array([0, 1]), fused, passages)
     assert adjusted.tolist() == ([0.05, 0.04 * rerank.PRESENTER_BOOST] if boosted else [0.05, 0.04])
+
+
+@pytest.mark.parametrize("scores, depth, want", [
+    ([3.0, 2.0, 1.0], 100, [1.0, 0.5, 0.0]),
+    ([4.0, 3.0, 2.0, 1.0], 3, [1.0, 0.5, 0.0, 0.0]),
+    ([2.0, 2.0, 1.0], 2, [1.0, 1.0, 0.0]),
+    ([], 100, []),
+], ids=["to-the-last", "stops-at-its-depth", "equal-at-the-top", "empty"])
+def test_each_signal_is_scaled_between_its_best_and_its_depth(scores, depth, want, monkeypatch):
+    from index.retrieval import ranking
+    monkeypatch.setattr(ranking, "SCALE_DEPTH", depth)
+    assert ranking.scaled(np.array(scores)).tolist() == want

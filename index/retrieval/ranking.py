@@ -60,6 +60,8 @@ KEY_TERM_CHECK = True
 # How deep each signal's top list goes. A passage below this depth in one signal adds nothing
 # from it to the fusion (its scaled score there would be 0 anyway: the list's last scores 0).
 MIN_CANDIDATES = 100
+# The fusion scales each signal's scores between its best and its score at this rank (`scaled`).
+SCALE_DEPTH = MIN_CANDIDATES
 CANDIDATES_PER_K = 10
 
 
@@ -158,7 +160,7 @@ def rank(query: RankingQuery, candidates: Candidates, passages: PassageLookup, *
 
 def fuse(rows: np.ndarray, lists: Sequence[tuple[SignalList, float]]) -> np.ndarray:
     """The weighted sum of each of `rows` (ascending) scores over the signals' top lists, each
-    signal's scores scaled to its list (its best 1, the last it kept 0; absent from a list, 0).
+    signal's scores scaled to its list (`scaled`: its best 1, its 100th 0; absent from a list, 0).
 
     Scores, not ranks: when BM25 finds one passage far ahead of the rest, or two passages are a
     hair apart in cosine, the fusion knows it, where reciprocal ranks (k = 60) made the first
@@ -174,12 +176,17 @@ def fuse(rows: np.ndarray, lists: Sequence[tuple[SignalList, float]]) -> np.ndar
 
 
 def scaled(scores: np.ndarray) -> np.ndarray:
-    """`scores` (descending) mapped onto [0, 1]: the first 1, the last 0; all 1 when they are equal."""
+    """`scores` mapped onto [0, 1]: the best 1, the SCALE_DEPTH-th best (or the last, in a shorter
+    list) 0 and any below it 0; equal scores all 1. A fixed depth, so that asking for more hits
+    (a longer list) never reorders the first ones."""
     values = np.asarray(scores, dtype=np.float64)
     if len(values) == 0:
         return values
-    high, low = values.max(), values.min()
-    return (values - low) / (high - low) if high > low else np.ones_like(values)
+    ordered = np.sort(values)[::-1]
+    high, low = ordered[0], ordered[min(len(values), SCALE_DEPTH) - 1]
+    if high > low:
+        return np.clip((values - low) / (high - low), 0.0, None)
+    return (values >= low).astype(np.float64)
 
 
 def answers(query: RankingQuery, top_rows: Sequence[int], candidates: Candidates) -> bool:

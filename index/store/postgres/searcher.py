@@ -287,6 +287,7 @@ def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
     # The fused head the second stage (index.retrieval.rerank) may reorder, and whose top rows the
     # key-term check reads with their neighbours.
     params.update(head=max(k, rerank.RERANK_DEPTH, rerank.KEY_TERM_WINDOWS), k=k, depth=depth, sentence_depth=SENTENCES_PER_CANDIDATE * depth,
+                  scale_depth=ranking.SCALE_DEPTH,
                   k1=BM25_K1, b=BM25_B)
     ctes, lists = [], []
 
@@ -295,10 +296,14 @@ def build_statement(weights: dict, filters: Filters, k: int, *, lexical: bool,
             table = name.replace("-", "_")
             ctes.append(f"{table} AS MATERIALIZED ({cte})")
             params[f"w_{table}"] = float(weights[name])
-            # Each list's scores scaled as `ranking.scaled` does: its best 1, its last 0.
-            lists.append(f"""SELECT row_id, %(w_{table})s::float8 * coalesce(
-                (score - min(score) OVER ()) / nullif(max(score) OVER () - min(score) OVER (), 0), 1.0) AS part
-                FROM {table}""")
+            # Each list's scores scaled as `ranking.scaled` does: its best 1, its SCALE_DEPTH-th 0.
+            lists.append(f"""SELECT row_id, %(w_{table})s::float8 * CASE
+                    WHEN high > low THEN greatest((score - low) / (high - low), 0)
+                    WHEN score >= low THEN 1.0 ELSE 0.0 END AS part
+                FROM (SELECT row_id, score, max(score) OVER () AS high,
+                             min(score) FILTER (WHERE place <= %(scale_depth)s) OVER () AS low
+                      FROM (SELECT row_id, score, row_number() OVER (ORDER BY score DESC, row_id) AS place
+                            FROM {table}) placed) bounded""")
 
     use("dense", _nearest("p.embedding", "q", where))
     if multilingual:
