@@ -276,3 +276,16 @@ def test_each_signal_is_scaled_between_its_best_and_its_depth(scores, depth, wan
     from index.retrieval import ranking
     monkeypatch.setattr(ranking, "SCALE_DEPTH", depth)
     assert ranking.scaled(np.array(scores)).tolist() == want
+
+
+@pytest.mark.parametrize("close_row, answered", [(0, True), (2, True), (3, False)],
+                         ids=["first", "third", "fourth"])
+def test_a_question_is_answered_when_one_of_the_first_three_passages_says_it(close_row, answered):
+    from index.retrieval.ranking import Candidates, RankingQuery, SignalList, rank
+    passages = tuple(_passage(f"g:p{n}:1", f"Passage {n} about victims in Africa.", n) for n in range(1, 6))
+    rows = np.arange(5, dtype=np.int64)
+    lists = {"lexical": SignalList(rows, np.array([5.0, 4.0, 3.0, 2.0, 1.0], np.float32))}
+    best = {int(r): (0.6 if r == close_row else 0.1) for r in rows}
+    q = "How many victims live in Africa?"
+    ranked = rank(RankingQuery(q, q, q, "en"), Candidates(lists, best), passages, k=5, multilingual=False)
+    assert (ranked.rows, ranked.answered) == ((0, 1, 2, 3, 4), answered)

@@ -245,7 +245,7 @@ def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None, named: str 
     top = rows[order[0]]
     lists = {"multilingual": ranking.SignalList(np.array([top.row_id]), np.array([top.multilingual], np.float32))} \
         if top.multilingual is not None else {}
-    best = {top.row_id: max(top.sentence_scores, default=-1.0)}
+    best = {rows[i].row_id: max(rows[i].sentence_scores, default=-1.0) for i in order[:ranking.ANSWER_DEPTH]}
     answered = ranking.answers(rq, head, ranking.Candidates(lists, best))
     if answered and ranking.KEY_TERM_CHECK:
         answered = not rerank.unanswered_terms(rq.text, head, _Lookup(lookup))
