@@ -289,3 +289,19 @@ def test_a_question_is_answered_when_one_of_the_first_three_passages_says_it(clo
     q = "How many victims live in Africa?"
     ranked = rank(RankingQuery(q, q, q, "en"), Candidates(lists, best), passages, k=5, multilingual=False)
     assert (ranked.rows, ranked.answered) == ((0, 1, 2, 3, 4), answered)
+
+
+@pytest.mark.parametrize("close_row, answered", [(1, True), (3, False)], ids=["second", "fourth"])
+def test_an_albanian_question_the_vocabulary_cannot_read_is_answered_by_the_multilingual_model(close_row, answered):
+    """The multilingual model reads the question as written: a clear match among the first three
+    passages answers it (the vocabulary knows too few of its words: "shpëtoi", "minierat")."""
+    from index.retrieval.query import gloss_coverage
+    from index.retrieval.ranking import (MIN_GLOSS_COVERAGE, MULTILINGUAL_ANSWER_THRESHOLD, Candidates,
+                                         RankingQuery, SignalList, answers)
+    q = "Sa fëmijë shpëtoi Interpoli nga minierat e arit në Sudan?"
+    assert gloss_coverage(q) < MIN_GLOSS_COVERAGE
+    rows = np.arange(5, dtype=np.int64)
+    scores = np.array([MULTILINGUAL_ANSWER_THRESHOLD + 0.05 if r == close_row else 0.5 for r in rows], np.float32)
+    order = np.argsort(-scores, kind="stable")
+    candidates = Candidates({"multilingual": SignalList(rows[order], scores[order])}, {int(r): 0.1 for r in rows})
+    assert answers(RankingQuery(q, q, q, "sq"), tuple(int(r) for r in rows), candidates) is answered

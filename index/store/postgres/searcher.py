@@ -242,9 +242,11 @@ def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None, named: str 
         fused = rerank.adjust(rq.text, ids, fused, _Lookup(lookup), focus=focus, named=named, implied=implied)
     order = [int(i) for i in np.argsort(-fused, kind="stable")[:max(k, rerank.KEY_TERM_WINDOWS)]]
     head = tuple(int(ids[i]) for i in order)
-    top = rows[order[0]]
-    lists = {"multilingual": ranking.SignalList(np.array([top.row_id]), np.array([top.multilingual], np.float32))} \
-        if top.multilingual is not None else {}
+    first = sorted((rows[i] for i in order[:ranking.ANSWER_DEPTH] if rows[i].multilingual is not None),
+                   key=lambda row: -row.multilingual)
+    lists = {"multilingual": ranking.SignalList(np.array([row.row_id for row in first], np.int64),
+                                                np.array([row.multilingual for row in first], np.float32))} \
+        if first else {}
     best = {rows[i].row_id: max(rows[i].sentence_scores, default=-1.0) for i in order[:ranking.ANSWER_DEPTH]}
     answered = ranking.answers(rq, head, ranking.Candidates(lists, best))
     if answered and ranking.KEY_TERM_CHECK:
