@@ -21,7 +21,10 @@ CONTENTS = "contents"  # a table of contents
 RUNNING_HEAD = "running-head"  # the same short line on several pages
 HEADING = "heading"  # a short title line that says nothing by itself
 CHART = "chart"  # axis ticks and labels of a chart: mostly numbers
-KINDS = (CONTENT, REFERENCE, CONTENTS, RUNNING_HEAD, HEADING, CHART)
+# A section's title as printed, with its presenter's line when the report names one (marked by
+# the splitter, never judged from text): it names what follows rather than saying it.
+TITLE = "title"
+KINDS = (CONTENT, REFERENCE, CONTENTS, RUNNING_HEAD, HEADING, CHART, TITLE)
 
 URL = re.compile(r"(https?://|www\.|doi\.org|\.pdf\b|\.(org|gov|com|int|mil)/)", re.IGNORECASE)
 CITATION_MARKS = (

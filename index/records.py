@@ -82,7 +82,7 @@ class Passage:
     # passage starts (counting non-empty paragraphs, list items and tables); None for paged reports.
     paragraph: int | None = None
     # What the text is (index.passage_kind): "content", "table", or report furniture such as
-    # "reference", "contents", "running-head", "heading", "chart". None: not marked (older stores).
+    # "reference", "contents", "running-head", "heading", "chart", "title". None: not marked (older stores).
     kind: str | None = None
 
     def to_json(self) -> dict:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from index.language import detect_language
-from index.passage_kind import mark_kinds
+from index.passage_kind import TITLE, mark_kinds
 from index.records import Document, Heading, Page, Passage
 from index.text import (BULLET, NUMBERED, is_heading_like, is_list_item, sentence_spans,
                    strip_emphasis, word_count)
@@ -78,14 +78,15 @@ def split_document(doc: Document, *, max_words: int = MAX_WORDS) -> list[Passage
     blocks = _merge_related(_blocks(doc.pages))
     passages: list[Passage] = []
     counters: dict[str, int] = {}
-    tables: dict[str, str] = {}
+    known: dict[str, str] = {}
     for block in blocks:
         for text in _limit_length(block, max_words):
             passages.append(_passage(doc, block, text, counters))
-            if block.kind == "table":
-                tables[passages[-1].id] = "table"
-    # Tables are marked as such; other passages by their text (references, running heads, ...).
-    return mark_kinds(passages, known=tables)
+            if block.kind in ("table", "title"):
+                known[passages[-1].id] = "table" if block.kind == "table" else TITLE
+    # Tables and section titles as printed are marked as such; other passages by their text
+    # (references, running heads, ...).
+    return mark_kinds(passages, known=known)
 
 
 def _blocks(pages: tuple[Page, ...]) -> list[Block]:

@@ -305,3 +305,20 @@ def test_an_albanian_question_the_vocabulary_cannot_read_is_answered_by_the_mult
     order = np.argsort(-scores, kind="stable")
     candidates = Candidates({"multilingual": SignalList(rows[order], scores[order])}, {int(r): 0.1 for r in rows})
     assert answers(RankingQuery(q, q, q, "sq"), tuple(int(r) for r in rows), candidates) is answered
+
+
+@pytest.mark.parametrize("question, title_factor", [
+    ("Who presented the child protection unit?", rerank.PRESENTER_BOOST),
+    ("What does the child protection unit offer?", rerank.KIND_PRIOR["title"]),
+], ids=["who-presented", "what"])
+def test_a_section_title_ranks_below_content_unless_the_question_asks_who_presented(question, title_factor):
+    def passage(pid: str, text: str, kind: str) -> Passage:
+        return Passage(id=pid, report="r.txt", title="R", year=2006, text=text, page=1, page_end=1,
+                       page_label="1", page_end_label=None, section="Child Protection Unit",
+                       speaker="Ms. Klodiana Pacara", organisation="Kukes Municipality", part="presentation",
+                       kind=kind)
+
+    passages = [passage("r:p1:1", "Child Protection Unit — Ms. Klodiana Pacara, Kukes Municipality", "title"),
+                passage("r:p1:2", "The unit offers preventative services to children at risk.", "content")]
+    adjusted = rerank.adjust(question, np.array([0, 1]), np.array([0.05, 0.04]), passages)
+    assert adjusted.tolist() == [0.05 * title_factor, 0.04]

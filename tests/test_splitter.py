@@ -232,3 +232,17 @@ def test_a_cut_list_repeats_the_sentence_that_announces_its_items_not_the_paragr
     path.write_text(f"{intro} {lead}\n\n" + "".join(f"- {item} {n}\n" for n in range(10)), "utf-8")
     firsts = [p.text.split("\n")[0] for p in split_document(read_report(path))]
     assert firsts == [f"{intro} {lead}", lead]
+
+
+def test_section_titles_as_printed_are_marked_as_titles(passages):
+    """With or without the presenter's line, a title names what follows (KIND_PRIOR ranks it
+    below the passages it heads unless the question asks who presented)."""
+    kinds = {p.text: p.kind for p in passages if p.text.startswith(("Identifying Actions in Qark Groups",
+                                                                    "Recent developments in the work",
+                                                                    "The Kukes Municipality Child Protection Unit"))}
+    assert kinds == {"Identifying Actions in Qark Groups\nQarqe: Diber and Kukes": "title",
+                     "Recent developments in the work of the Regional Committee in the Fight Against Trafficking in "
+                     "Human Beings\nKukes—Prefect's Office (Technical Secretariat) — Mr. Azem Tema": "title",
+                     "The Kukes Municipality Child Protection Unit, (referred to hereafter as the Office) is attached "
+                     "to the Municipality of Kukes and offers preventative and protective measures for children at "
+                     "risk.": "content"}
