@@ -160,3 +160,49 @@ def english_gloss(folded_word: str) -> str | None:
     """The English words for a folded Albanian word, if the vocabulary knows it."""
     stem = next((s for s in _GLOSS_STEMS if folded_word.startswith(s) and len(s) >= MIN_GLOSS_STEM), None)
     return ALBANIAN_TO_ENGLISH[stem] if stem is not None else None
+
+
+# Places as Albanian writes them (folded stems, any case ending: "Shqipërisë", "Kosovës") → their
+# names in the English reports, so an Albanian question's places meet the reports' words and
+# count as key terms there ("Republikën Demokratike të Kongos" → Republic Democratic Congo).
+# Matched on capitalised words only: "Keni" opens a question ("Do you have"), "Kenia" is Kenya.
+ALBANIAN_PLACE_NAMES: dict[str, str] = {
+    # Albania and its neighbours, as the reports spell their towns
+    "shqip": "Albania", "tiran": "Tirana", "durr": "Durres", "vlor": "Vlora", "shkod": "Shkodra",
+    "korc": "Korca", "elbasan": "Elbasan", "gjirokast": "Gjirokastra", "dib": "Diber", "tropoj": "Tropoja",
+    "kosov": "Kosovo", "serbi": "Serbia", "maqedoni": "Macedonia", "greqi": "Greece", "itali": "Italy",
+    "ballkan": "Balkans", "slloveni": "Slovenia", "kroaci": "Croatia", "bosnj": "Bosnia",
+    # Europe
+    "gjermani": "Germany", "franc": "France", "britani": "Britain", "angli": "England", "zvic": "Switzerland",
+    "belgjik": "Belgium", "holand": "Netherlands", "spanj": "Spain", "portugali": "Portugal", "austri": "Austria",
+    "hungari": "Hungary", "rumani": "Romania", "bullgari": "Bulgaria", "moldavi": "Moldova", "ukrain": "Ukraine",
+    "rusi": "Russia", "turqi": "Turkey", "poloni": "Poland", "suedi": "Sweden", "norvegji": "Norway",
+    "danimark": "Denmark", "irland": "Ireland", "qipro": "Cyprus",
+    # Africa
+    "egjipt": "Egypt", "libi": "Libya", "tunizi": "Tunisia", "algjeri": "Algeria", "marok": "Morocco",
+    "sudan": "Sudan", "etiopi": "Ethiopia", "eritre": "Eritrea", "somali": "Somalia", "kenia": "Kenya",
+    "ugand": "Uganda", "tanzani": "Tanzania", "ruand": "Rwanda", "burundi": "Burundi", "kamerun": "Cameroon",
+    "gana": "Ghana", "senegal": "Senegal", "nigeri": "Nigeria", "niger": "Niger", "cad": "Chad",
+    "mozambik": "Mozambique", "zimbabve": "Zimbabwe", "zambi": "Zambia", "angol": "Angola", "kongo": "Congo",
+    "madagaskar": "Madagascar", "mauritani": "Mauritania", "togo": "Togo", "benin": "Benin",
+    "burkina": "Burkina Faso",
+    # Asia and the Americas
+    "kina": "China", "indi": "India", "pakistan": "Pakistan", "bangladesh": "Bangladesh",
+    "afganistan": "Afghanistan", "siri": "Syria", "irak": "Iraq", "iran": "Iran", "jemen": "Yemen",
+    "liban": "Lebanon", "izrael": "Israel", "jordani": "Jordan", "arabi": "Arabia", "filipin": "Philippines",
+    "tajland": "Thailand", "japoni": "Japan", "kore": "Korea", "azi": "Asia", "amerik": "America",
+    "shba": "United States", "meksik": "Mexico", "brazil": "Brazil", "kolumbi": "Colombia", "kanada": "Canada",
+    # The words of compound names ("Afrika e Jugut", "Maqedonia e Veriut", "Ballkani Perëndimor")
+    "republik": "Republic", "demokratik": "Democratic", "jugu": "South", "jugor": "Southern",
+    "veri": "North", "perendim": "Western", "lind": "East Eastern", "qendr": "Central",
+    "mbreteri": "Kingdom", "bashkuar": "United",
+}
+_PLACE_STEMS = sorted(ALBANIAN_PLACE_NAMES, key=len, reverse=True)
+
+
+def english_place_name(word: str, folded_word: str) -> str | None:
+    """The English name of a capitalised Albanian place word (`folded_word` is it folded), if known."""
+    if not word[:1].isupper():
+        return None
+    stem = next((s for s in _PLACE_STEMS if folded_word.startswith(s)), None)
+    return ALBANIAN_PLACE_NAMES[stem] if stem is not None else None

@@ -73,6 +73,21 @@ def test_gloss_keeps_names_and_translates_domain_words():
     assert gloss("Sa fletëpalosje u shpërndanë në Kukës?") == "how many flyers leaflets distributed Kukës"
 
 
+@pytest.mark.parametrize("question, glossed, terms", [
+    ("Sa viktima u zbuluan në Shqipëri në vitin 2020?", "how many victims detected discovered Albania year 2020",
+     ["Albania", "2020"]),
+    ("Sa fëmijë u rekrutuan në Republikën Demokratike të Kongos?",
+     "how many children child recruitment recruited recruit Republic Democratic Congo",
+     ["Republic", "Democratic", "Congo"]),
+    ("Keni parë viktima nga Kosova?", "Keni parë victims Kosovo", ["Kosovo"]),
+], ids=["albania", "congo", "verb-first-stays"])
+def test_albanian_places_are_read_by_their_english_names(question, glossed, terms):
+    """The reports print "Albania" and "Democratic Republic of the Congo": an Albanian question's
+    places are glossed, and checked as key terms, by those names."""
+    from index.retrieval.rerank import question_terms
+    assert (gloss(question), [t.text for t in question_terms(question)]) == (glossed, terms)
+
+
 @pytest.mark.parametrize(
     "question, coverage",
     [("Sa fletëpalosje u shpërndanë në Kukës?", 1.0),

@@ -250,7 +250,10 @@ def test_the_implied_report_wins_a_near_tie_and_only_a_near_tie():
     ("What did the presenter say about funding?", False),
     ("Who followed up on the victims after their return?", False),
     ("Who was present at the border crossing?", False),
-], ids=["who-presented", "who-spoke", "albanian", "who-other-verb", "not-who", "followed", "present-adjective"])
+    ("Which speaker presented the school-based prevention work?", True),
+    ("Which risk factor concerns gangs?", False),
+], ids=["who-presented", "who-spoke", "albanian", "who-other-verb", "not-who", "followed", "present-adjective",
+        "which-speaker", "which-other"])
 def test_a_who_presented_question_lifts_the_line_naming_the_presenter(question, boosted):
     def passage(pid: str, text: str) -> Passage:
         return Passage(id=pid, report="r.txt", title="R", year=2006, text=text, page=1, page_end=1,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from index.language import ALBANIAN_TO_ENGLISH
+from index.language import ALBANIAN_TO_ENGLISH, english_place_name
 from index.text import fold
 
 ALBANIAN_LETTERS = frozenset("ëç")
@@ -58,14 +58,22 @@ def _stem_of(folded: str) -> str | None:
     return next((s for s in _STEMS if folded.startswith(s) and (len(s) >= 3 or folded == s)), None)
 
 
+def english_places(question: str) -> str:
+    """An Albanian question with its place words in English ("në Shqipëri" → "në Albania")."""
+    return WORD.sub(lambda m: english_place_name(m.group(), fold(m.group())) or m.group(), question)
+
+
 def gloss(question: str) -> str:
     """An English word-by-word gloss of an Albanian question, for the English-only signals."""
     out: list[str] = []
     for word in WORD.findall(question):
         folded = fold(word)
         stem = _stem_of(folded)
+        place = english_place_name(word, folded)
         if folded in QUESTION_WORDS:
             out.append(QUESTION_WORDS[folded])
+        elif place is not None:
+            out.append(place)
         elif stem is not None:
             out.append(GLOSSARY[stem])
         elif folded not in ALBANIAN_WORDS:

@@ -60,8 +60,10 @@ MIN_GLOSS_COVERAGE = 0.6
 # ... unless the multilingual model (which reads Albanian as written) finds the top passage at
 # least this close (cosine). None: the vocabulary rule alone.
 # Calibrated on the own and shelf Albanian files (python -m index eval): answerable questions
-# scored 0.80-0.87, unanswerable ones 0.77-0.81, so only a clear match passes.
-MULTILINGUAL_ANSWER_THRESHOLD: float | None = 0.82
+# scored 0.80-0.87, unanswerable ones 0.77-0.81, so only a clear match passes. 0.83 since the
+# check reads the first three passages (ANSWER_DEPTH) and "Tiranë" is looked for as "Tirana":
+# at 0.82 "Sa kushton një biletë autobusi në Tiranë?" (a bus ticket's price) was answered.
+MULTILINGUAL_ANSWER_THRESHOLD: float | None = 0.83
 # The second stage (index.retrieval.rerank) and the key-term check of the verdict; each kept
 # because the shelf evaluation showed it helps (README, "Retrieval quality").
 RERANK = True

@@ -28,7 +28,7 @@ from index.passage_kind import CONTENT, passage_kind
 from index.records import Passage
 from index.retrieval.context import context_line
 from index.retrieval.keyterms import KeyTerm, Vocabulary, key_terms, missing_terms
-from index.retrieval.query import gloss, language_of
+from index.retrieval.query import english_places, gloss, language_of
 from index.store.lexical import tokenize
 from index.text import fold
 
@@ -54,7 +54,8 @@ HONORIFICS = frozenset({"mr", "ms", "mrs", "dr", "prof", "z", "znj", "zj"})
 # A question that asks who presented or spoke ("Who presented…?", "Kush foli…?") is answered by
 # the line that names a presentation's speaker: such a passage gains this factor.
 PRESENTER_BOOST = 1.3
-PRESENTER_QUESTION = re.compile(r"^\W*(who|kush)\b.*\b(presented|presents|presenting|spoke|speaks?|speaking|"
+PRESENTER_QUESTION = re.compile(r"^\W*(who|kush|which (speaker|presenter|organi[sz]ation))\b.*"
+                                r"\b(presented|presents|presenting|spoke|speaks?|speaking|"
                                 r"talked|talks?|represent\w*|prezant\w*|fol(i|ën|ur|ën)?)\b", re.IGNORECASE)
 # A question stripped of the words naming its report must keep this many words to be asked so.
 MIN_WITHIN_REPORT_WORDS = 2
@@ -261,7 +262,8 @@ def unanswered_terms(question: str, top_rows: Sequence[int], passages: Sequence[
 def question_terms(question: str) -> tuple[KeyTerm, ...]:
     """The key terms of a question; in an Albanian one, words the vocabulary translates are not names."""
     if language_of(question) == "sq":
-        return key_terms(question, translatable=_translatable)
+        # Its places are looked for by their English names, as the reports print them.
+        return key_terms(english_places(question), translatable=_translatable)
     return key_terms(question)
 
 
