@@ -37,6 +37,8 @@ CITATION_MARKS = (
     re.compile(r"\b(Journal|Review|Press|Vol\.|Report of the|Working Paper)\b"),
     re.compile(r"“[^”]{3,}”[.,]"),  # a quoted title followed by a period or comma
 )
+# An endnote in the style of UN reports: "91 David Okech and others, “Sex Trafficking in …”".
+AUTHORS_AND_TITLE = re.compile(r"^\d{1,3}\s+\S[^“\n]{0,80}\band others,\s*“")
 DOT_LEADER = re.compile(r"(\.\s?){5,}\s*\d+")
 HEADING_MAX_WORDS = 8
 RUNNING_HEAD_MAX_WORDS = 14
@@ -73,6 +75,8 @@ def _is_reference(text: str, words: int) -> bool:
     urls = len(URL.findall(text))
     marks = sum(1 for mark in CITATION_MARKS if mark.search(text))
     sources = text.startswith(("Source:", "Sources:", "See ", "Note:")) or bool(re.match(r"^\d{1,3}\s+\S", text))
+    if AUTHORS_AND_TITLE.match(text):
+        return True
     # A sentence that merely contains links is content ("posters showed … https://…"); a bare
     # link, or a link with citation marks, is a reference.
     if urls and (marks or sources or _words_outside_links(text) <= REFERENCE_MAX_OTHER_WORDS):

@@ -24,8 +24,9 @@ MAX_WORDS = 120
 # sentences get their vectors (8: pooled from the passage's own pass, ingest/builder.py), so a
 # store never mixes two kinds of sentence vectors under one answer threshold. 9: lists keep their
 # long items under a lead-in ending in ':', long heading-like lines are text, a cut list repeats
-# the sentence announcing its items.
-SPLITTER_VERSION = 9
+# the sentence announcing its items. 10: section titles marked as such (kind "title"), numbered
+# items spaced apart are one list.
+SPLITTER_VERSION = 10
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16
@@ -279,10 +280,14 @@ def _short_bullet(block: Block) -> bool:
 
 
 def _extends_list(previous: Block, block: Block) -> bool:
-    """A short bullet right after a list of short bullets in the same section is its next item.
-    Long bullets stand alone: each is a whole statement (the highlights of a presentation)."""
-    if block.kind != "bullet" or previous.kind != "bullet" or previous.heading is not block.heading \
-            or previous.part != block.part:
+    """A short bullet right after a list of short bullets in the same section is its next item, as
+    is a numbered item after a numbered item. Long bullets stand alone: each is a whole statement
+    (the highlights of a presentation), unless a lead-in ending in ':' announces them."""
+    if previous.heading is not block.heading or previous.part != block.part:
+        return False
+    if block.kind == "numbered" and previous.kind == "numbered":
+        return True  # "5. Know the people …" after "4. Be aware …": items of one list, however spaced
+    if block.kind != "bullet" or previous.kind != "bullet":
         return False
     if previous.lead is not None and previous.lead.rstrip().endswith(":"):
         return True
@@ -316,9 +321,10 @@ def _limit_length(block: Block, max_words: int) -> list[str]:
 
 def _lead_line(lead: str) -> str:
     """What a later piece of a cut list repeats of its lead-in: the sentence that announces the
-    items ("… include the following:"), not the paragraph before it, which the first piece holds."""
+    items ("… include the following:"), not the paragraph before it, which the first piece holds.
+    A heading ("A. 10 Steps Parents Can Take") is repeated whole."""
     spans = sentence_spans(lead)
-    return lead[spans[-1][0]:spans[-1][1]] if spans else lead
+    return lead[spans[-1][0]:spans[-1][1]] if spans and lead.rstrip().endswith(":") else lead
 
 
 def _hard_wrap(text: str, max_words: int) -> list[str]:

@@ -26,8 +26,10 @@ from ingest.tables import Table, find_tables, is_row
     ("Lighthouse ferry posters showed a tracker http://203.0.113.7/pixel.png beside the hotline number.",
      "content"),
     ("https://www.unodc.org/documents/data-and-analysis/glotip/2024/GLOTIP2024.pdf", "reference"),
+    ("91 David Okech and others, “Sex Trafficking in the Gold Mining Areas of Kédougou, Senegal”.", "reference"),
+    ("The study by Okech and others, “Sex trafficking in gold mining areas”, found 1,200 victims.", "content"),
 ], ids=["sentence", "bare-heading", "bibliography", "endnote-url", "contents", "chart-ticks", "phone-number",
-        "sentence-with-link", "bare-link"])
+        "sentence-with-link", "bare-link", "endnote-and-others", "sentence-citing-and-others"])
 def test_passage_kind(text, kind):
     assert passage_kind(text) == kind
 

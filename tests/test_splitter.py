@@ -246,3 +246,14 @@ def test_section_titles_as_printed_are_marked_as_titles(passages):
                      "The Kukes Municipality Child Protection Unit, (referred to hereafter as the Office) is attached "
                      "to the Municipality of Kukes and offers preventative and protective measures for children at "
                      "risk.": "content"}
+
+
+def test_numbered_items_spaced_apart_are_one_list_under_their_heading(tmp_path: Path):
+    """A PDF prints "1. …", "2. …" as paragraphs of their own: they are still one list, cut at
+    items with its heading repeated whole ("A. 10 Steps …", not its last "sentence")."""
+    item = "Know the people who are around your teen, their friends, acquaintances and teammates"
+    path = tmp_path / "steps.txt"
+    path.write_text("A. 10 Steps Parents Can Take\n\n" + "".join(f"{n}. {item}.\n\n" for n in range(1, 11)), "utf-8")
+    parts = [p.text.split("\n") for p in split_document(read_report(path))]
+    assert [(lines[0], lines[1][:2], lines[-1][:3]) for lines in parts] == [
+        ("A. 10 Steps Parents Can Take", "1.", "8. "), ("A. 10 Steps Parents Can Take", "9.", "10.")]
