@@ -165,15 +165,18 @@ def english_gloss(folded_word: str) -> str | None:
 # Places as Albanian writes them (folded stems, any case ending: "Shqipërisë", "Kosovës") → their
 # names in the English reports, so an Albanian question's places meet the reports' words and
 # count as key terms there ("Republikën Demokratike të Kongos" → Republic Democratic Congo).
-# Matched on capitalised words only: "Keni" opens a question ("Do you have"), "Kenia" is Kenya.
+# Matched on capitalised words only ("Keni" opens a question, "Kenia" is Kenya), and only when
+# what follows the stem is a case ending: "Indikatorët" is no India, "Azilkërkuesit" no Asia.
 ALBANIAN_PLACE_NAMES: dict[str, str] = {
     # Albania and its neighbours, as the reports spell their towns
-    "shqip": "Albania", "tiran": "Tirana", "durr": "Durres", "vlor": "Vlora", "shkod": "Shkodra",
-    "korc": "Korca", "elbasan": "Elbasan", "gjirokast": "Gjirokastra", "dib": "Diber", "tropoj": "Tropoja",
+    "shqiperi": "Albania", "shqiptar": "Albanian", "tiran": "Tirana", "durres": "Durres", "vlor": "Vlora",
+    "shkoder": "Shkodra", "shkodr": "Shkodra", "korc": "Korca", "elbasan": "Elbasan",
+    "gjirokaster": "Gjirokastra", "gjirokastr": "Gjirokastra", "diber": "Diber", "dibr": "Diber",
+    "tropoj": "Tropoja",
     "kosov": "Kosovo", "serbi": "Serbia", "maqedoni": "Macedonia", "greqi": "Greece", "itali": "Italy",
     "ballkan": "Balkans", "slloveni": "Slovenia", "kroaci": "Croatia", "bosnj": "Bosnia",
     # Europe
-    "gjermani": "Germany", "franc": "France", "britani": "Britain", "angli": "England", "zvic": "Switzerland",
+    "gjermani": "Germany", "franc": "France", "britani": "Britain", "angli": "England", "zvicer": "Switzerland", "zvicr": "Switzerland",
     "belgjik": "Belgium", "holand": "Netherlands", "spanj": "Spain", "portugali": "Portugal", "austri": "Austria",
     "hungari": "Hungary", "rumani": "Romania", "bullgari": "Bulgaria", "moldavi": "Moldova", "ukrain": "Ukraine",
     "rusi": "Russia", "turqi": "Turkey", "poloni": "Poland", "suedi": "Sweden", "norvegji": "Norway",
@@ -194,15 +197,20 @@ ALBANIAN_PLACE_NAMES: dict[str, str] = {
     "shba": "United States", "meksik": "Mexico", "brazil": "Brazil", "kolumbi": "Colombia", "kanada": "Canada",
     # The words of compound names ("Afrika e Jugut", "Maqedonia e Veriut", "Ballkani Perëndimor")
     "republik": "Republic", "demokratik": "Democratic", "jugu": "South", "jugor": "Southern",
-    "veri": "North", "perendim": "Western", "lind": "East Eastern", "qendr": "Central",
-    "mbreteri": "Kingdom", "bashkuar": "United",
+    "veri": "North", "verior": "Northern", "perendim": "West", "perendimor": "Western",
+    "lindor": "Eastern", "qendror": "Central", "mbreteri": "Kingdom", "bashkuar": "United", "madh": "Great",
 }
 _PLACE_STEMS = sorted(ALBANIAN_PLACE_NAMES, key=len, reverse=True)
+# What Albanian adds to a place's name, folded ("Shqipëri-së", "Kosov-ës", "Jugu-t", "Itali-në").
+PLACE_ENDINGS = frozenset("""
+    a e i u s t n es et en it in ut un se ne te ja je ve ves ise ine ite ia ie ive jes esit
+""".split()) | {""}
 
 
 def english_place_name(word: str, folded_word: str) -> str | None:
     """The English name of a capitalised Albanian place word (`folded_word` is it folded), if known."""
     if not word[:1].isupper():
         return None
-    stem = next((s for s in _PLACE_STEMS if folded_word.startswith(s)), None)
+    stem = next((s for s in _PLACE_STEMS if folded_word.startswith(s) and folded_word[len(s):] in PLACE_ENDINGS),
+                None)
     return ALBANIAN_PLACE_NAMES[stem] if stem is not None else None

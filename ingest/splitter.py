@@ -25,8 +25,9 @@ MAX_WORDS = 120
 # store never mixes two kinds of sentence vectors under one answer threshold. 9: lists keep their
 # long items under a lead-in ending in ':', long heading-like lines are text, a cut list repeats
 # the sentence announcing its items. 10: section titles marked as such (kind "title"), numbered
-# items spaced apart are one list.
-SPLITTER_VERSION = 10
+# items spaced apart are one list. 11: only when the numbering runs on, an over-long item is cut
+# at sentences, a list is never joined to the paragraph after it, chart labels stay out.
+SPLITTER_VERSION = 11
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16
@@ -36,12 +37,15 @@ PART_LABEL = re.compile(r"^(?:highlights of the (presentation|discussion)s?|pika
 ALBANIAN_PARTS = {"prezantimit": "presentation", "diskutimit": "discussion"}
 ACTIONS_LABEL = re.compile(r"\bactions?\b", re.IGNORECASE)
 SUB_ITEM = re.compile(r"^\s+[-*•]\s+")
+ITEM_NUMBER = re.compile(r"^\s*(\d{1,2})[.)]\s")
 MAX_TEXT_HEADING_WORDS = 12
 SECTION_NUMBER = re.compile(r"^\s*(\d+(\.\d+)*|[IVXLC]+)[.)]?\s+")
 SENTENCE_CLOSERS = (".", "!", "?", ":", ";", "\"", "”", "’", ")")
 # A line ending in one of these words continues on the next line: it is no heading.
 RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as that which who whose".split())
 OPENING_QUOTES = "\"'“‘(["
+# A long line with at least this share of its words in lower case reads as a sentence.
+TEXT_LOWER_CASE_SHARE = 1 / 3
 
 
 @dataclass
@@ -196,7 +200,7 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
     title = _outline_title(page, line)
     if title is not None:
         state.heading = Heading(section=title)
-    if title is None and word_count(line) > MAX_TEXT_HEADING_WORDS:
+    if title is None and word_count(line) > MAX_TEXT_HEADING_WORDS and _reads_as_text(line):
         # Too long to be a heading: a sentence without a full stop ("… include the following:",
         # "There is no single face of traffickers. … To school-aged victims"). It is text to index.
         return _start(state, page, "paragraph", line)
@@ -206,6 +210,13 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
         state.heading = Heading(section=line)
     _start(state, page, "heading", line)
     return None
+
+
+def _reads_as_text(line: str) -> bool:
+    """Whether a long line without a full stop is a sentence rather than a chart's labels ("Central
+    African Republic Zimbabwe Lao People's Democratic Republic …"): a sentence has words in lower case."""
+    words = line.split()
+    return sum(w[:1].islower() for w in words) >= TEXT_LOWER_CASE_SHARE * len(words)
 
 
 def _start(state: _State, page: Page, kind: str, line: str) -> Block:
@@ -252,6 +263,8 @@ def _continues(previous: Block, block: Block) -> bool:
     opens a page after one that stopped mid-sentence."""
     if block.kind != "paragraph" or previous.kind in ("heading", "title") or previous.heading is not block.heading:
         return False
+    if previous.kind in ("bullet", "numbered") and not block.lines[0][:1].islower():
+        return False  # a new paragraph after a list, even over a page break: joining would flatten the list
     next_page = block.page is not previous.last_page
     unfinished = not previous.text.rstrip().endswith(SENTENCE_CLOSERS)
     return block.lines[0][:1].islower() or (next_page and unfinished)
@@ -286,13 +299,20 @@ def _extends_list(previous: Block, block: Block) -> bool:
     if previous.heading is not block.heading or previous.part != block.part:
         return False
     if block.kind == "numbered" and previous.kind == "numbered":
-        return True  # "5. Know the people …" after "4. Be aware …": items of one list, however spaced
+        # "5. Know the people …" after "4. Be aware …": items of one list, however spaced; a list
+        # that starts again at 1 is another list.
+        return _item_number(block.lines[0]) == _item_number(previous.lines[-1]) + 1
     if block.kind != "bullet" or previous.kind != "bullet":
         return False
     if previous.lead is not None and previous.lead.rstrip().endswith(":"):
         return True
     items = previous.lines[1:] if previous.lead else previous.lines
     return _short_bullet(block) and all(word_count(i) <= SHORT_ITEM_WORDS for i in items)
+
+
+def _item_number(line: str) -> int:
+    number = ITEM_NUMBER.match(line)
+    return int(number.group(1)) if number else -1
 
 
 def _join(previous: Block, block: Block, *, sep: str) -> None:
@@ -305,7 +325,7 @@ def _limit_length(block: Block, max_words: int) -> list[str]:
     text = block.text
     if word_count(text) <= max_words:
         return [text]
-    units = block.lines if len(block.lines) > 1 else [text[a:b] for a, b in sentence_spans(text)]
+    units = block.lines if len(block.lines) > 1 else [text]
     sep = "\n" if len(block.lines) > 1 else " "
     lead = _lead_line(block.lead) if block.lead is not None and units[:1] == [block.lead] else None
     chunks: list[str] = []
@@ -315,8 +335,23 @@ def _limit_length(block: Block, max_words: int) -> list[str]:
         elif chunks and lead is not None and word_count(lead + sep + unit) <= max_words:
             chunks.append(lead + sep + unit)
         else:
-            chunks.extend(_hard_wrap(unit, max_words))
+            chunks.extend(_at_sentences(unit, max_words))
     return chunks
+
+
+def _at_sentences(text: str, max_words: int) -> list[str]:
+    """`text` in pieces of whole sentences of at most `max_words` words (a numbered item or a
+    lead-in longer than a passage); a single longer sentence is wrapped at words."""
+    if word_count(text) <= max_words:
+        return [text]
+    pieces: list[str] = []
+    for a, b in sentence_spans(text):
+        sentence = text[a:b]
+        if pieces and word_count(pieces[-1] + " " + sentence) <= max_words:
+            pieces[-1] += " " + sentence
+        else:
+            pieces.extend(_hard_wrap(sentence, max_words))
+    return pieces
 
 
 def _lead_line(lead: str) -> str:

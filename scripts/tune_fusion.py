@@ -71,6 +71,8 @@ def top_lists(by_passage: dict[str, np.ndarray]) -> dict[str, ranking.SignalList
     lists = {}
     for name, scores in by_passage.items():
         order = np.argsort(-scores, kind="stable")[:depth]
+        if name == "lexical":
+            order = order[scores[order] > 0]  # as the lexical index: only passages holding a word
         lists[name] = ranking.SignalList(order.astype(np.int64), scores[order].astype(np.float32))
     return lists
 

@@ -80,7 +80,8 @@ def test_gloss_keeps_names_and_translates_domain_words():
      "how many children child recruitment recruited recruit Republic Democratic Congo",
      ["Republic", "Democratic", "Congo"]),
     ("Keni parë viktima nga Kosova?", "Keni parë victims Kosovo", ["Kosovo"]),
-], ids=["albania", "congo", "verb-first-stays"])
+    ("Indikatorët e trafikimit në Azi?", "Indikatorët trafficking Asia", ["Asia"]),
+], ids=["albania", "congo", "verb-first-stays", "a-stem-needs-a-case-ending"])
 def test_albanian_places_are_read_by_their_english_names(question, glossed, terms):
     """The reports print "Albania" and "Democratic Republic of the Congo": an Albanian question's
     places are glossed, and checked as key terms, by those names."""

@@ -257,3 +257,28 @@ def test_numbered_items_spaced_apart_are_one_list_under_their_heading(tmp_path: 
     parts = [p.text.split("\n") for p in split_document(read_report(path))]
     assert [(lines[0], lines[1][:2], lines[-1][:3]) for lines in parts] == [
         ("A. 10 Steps Parents Can Take", "1.", "8. "), ("A. 10 Steps Parents Can Take", "9.", "10.")]
+
+
+def test_a_long_numbered_paragraph_is_cut_at_sentences_and_a_list_starting_again_is_another(tmp_path: Path):
+    sentence = "Victims were referred to the shelter by the police in the region"
+    path = tmp_path / "numbered.txt"
+    path.write_text(f"1. {'. '.join([sentence] * 14)}.\n\n2. Short second item.\n\n1. A new list begins.\n",
+                    "utf-8")
+    texts = [p.text for p in split_document(read_report(path))]
+    assert all(t.endswith((".", "item.", "begins.")) for t in texts), texts  # never cut inside a sentence
+    assert texts[-1] == "1. A new list begins."
+
+
+def test_a_new_paragraph_after_a_list_on_the_next_page_keeps_the_list_whole(tmp_path: Path):
+    path = tmp_path / "adults.txt"
+    path.write_text("Possible trusted adults:\n\n- Teacher\n- Club or activity leader\n\f"
+                    "A friend's parents can also help.", "utf-8")
+    assert [(p.page, p.text) for p in split_document(read_report(path))] == [
+        (1, "Possible trusted adults:\nTeacher\nClub or activity leader"), (2, "A friend's parents can also help.")]
+
+
+def test_a_long_line_of_chart_labels_is_not_indexed_as_text(tmp_path: Path):
+    labels = "Central African Republic Zimbabwe Lao People's Democratic Republic Comoros Burundi Nigeria Liberia Niger"
+    path = tmp_path / "chart.txt"
+    path.write_text(f"Victims by country\n\n{labels}\n\nMost victims were children.", "utf-8")
+    assert [p.text for p in split_document(read_report(path))] == ["Most victims were children."]

@@ -57,8 +57,8 @@ ANSWER_DEPTH = 3
 # An Albanian question counts as answered only if the vocabulary knows most of its words
 # (own questions: answerable ones 0.75–1.0, unanswerable ones 0.0–0.5).
 MIN_GLOSS_COVERAGE = 0.6
-# ... unless the multilingual model (which reads Albanian as written) finds the top passage at
-# least this close (cosine). None: the vocabulary rule alone.
+# ... unless the multilingual model (which reads Albanian as written) finds one of the first
+# ANSWER_DEPTH passages at least this close (cosine). None: the vocabulary rule alone.
 # Calibrated on the own and shelf Albanian files (python -m index eval): answerable questions
 # scored 0.80-0.87, unanswerable ones 0.77-0.81, so only a clear match passes. 0.83 since the
 # check reads the first three passages (ANSWER_DEPTH) and "Tiranë" is looked for as "Tirana":
@@ -109,7 +109,7 @@ class Candidates:
     """Every signal's top list, plus the best-sentence cosine of every passage in any list.
 
     `best_sentence` covers every row that appears in any list (the answered verdict reads it
-    for the top row, whichever signal brought that row in).
+    for the first ANSWER_DEPTH rows, whichever signal brought them in).
     """
 
     lists: Mapping[str, SignalList]
