@@ -46,6 +46,8 @@ RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as
 OPENING_QUOTES = "\"'“‘(["
 # A long line with at least this share of its words in lower case reads as a sentence.
 TEXT_LOWER_CASE_SHARE = 1 / 3
+# Blocks whose passages get their kind from the splitter, not from their text (index.passage_kind).
+MARKED_KINDS = {"table": "table", "title": TITLE}
 
 
 @dataclass
@@ -87,8 +89,8 @@ def split_document(doc: Document, *, max_words: int = MAX_WORDS) -> list[Passage
     for block in blocks:
         for text in _limit_length(block, max_words):
             passages.append(_passage(doc, block, text, counters))
-            if block.kind in ("table", "title"):
-                known[passages[-1].id] = "table" if block.kind == "table" else TITLE
+            if block.kind in MARKED_KINDS:
+                known[passages[-1].id] = MARKED_KINDS[block.kind]
     # Tables and section titles as printed are marked as such; other passages by their text
     # (references, running heads, ...).
     return mark_kinds(passages, known=known)
@@ -158,9 +160,7 @@ def _wraps_item(block: Block, line: str) -> bool:
 
 def _append_wrapped_item(block: Block, line: str) -> None:
     previous = block.lines[-1]
-    joined = previous[:-1] + line if previous.endswith("-") and line[:1].islower() and not previous.endswith(" -") \
-        else f"{previous} {line}"
-    block.lines[-1] = joined
+    block.lines[-1] = previous[:-1] + line if _hyphen_broken(previous, line) else f"{previous} {line}"
 
 
 def _table_blocks(state: _State, page: Page, table: Table) -> None:
@@ -185,7 +185,7 @@ def _outline_title(page: Page, line: str) -> str | None:
 def _names_a_section(line: str) -> bool:
     """In a PDF's text, a short line of mostly words (not "27%", not a table cell) names a section;
     one ending in ':' ("The potential victim(s):") leads into a list within the section instead."""
-    if line.rstrip().endswith(":"):
+    if _announces(line):
         return False
     words = line.split()
     letters = sum(c.isalpha() for c in line)
@@ -227,12 +227,15 @@ def _start(state: _State, page: Page, kind: str, line: str) -> Block:
 
 
 def _append_wrapped(block: Block, line: str) -> None:
-    # A line broken after a hyphen ("traf-" / "ficking") is one word again.
-    previous = block.lines[-1]
-    if previous.endswith("-") and line[:1].islower() and not previous.endswith(" -"):
-        block.lines[-1] = previous[:-1] + line
+    if _hyphen_broken(block.lines[-1], line):
+        block.lines[-1] = block.lines[-1][:-1] + line
     else:
         block.lines.append(line)
+
+
+def _hyphen_broken(previous: str, line: str) -> bool:
+    """A word broken over two lines after a hyphen ("traf-" / "ficking"): one word again."""
+    return previous.endswith("-") and line[:1].islower() and not previous.endswith(" -")
 
 
 def _merge_related(blocks: list[Block]) -> list[Block]:
@@ -277,15 +280,15 @@ def _answers(previous: Block, block: Block) -> bool:
 
 def _introduces(previous: Block, block: Block) -> bool:
     """A heading or a line ending in ':' right before a list is its lead-in."""
-    lead_in = previous.kind == "heading" or (previous.kind == "paragraph" and previous.text.endswith(":"))
-    listed = block.kind == "numbered" or _short_bullet(block) or (block.kind == "bullet" and _announces(previous))
+    lead_in = previous.kind == "heading" or (previous.kind == "paragraph" and _announces(previous.text))
+    listed = block.kind == "numbered" or _short_bullet(block) or (block.kind == "bullet" and _announces(previous.text))
     return lead_in and listed and previous.heading is block.heading
 
 
-def _announces(block: Block) -> bool:
+def _announces(text: str) -> bool:
     """A line ending in ':' ("The potential victim(s):") announces the items after it, however
     long they are; a bare heading does not (the highlights of a presentation stand alone)."""
-    return block.text.rstrip().endswith(":")
+    return text.rstrip().endswith(":")
 
 
 def _short_bullet(block: Block) -> bool:
@@ -304,7 +307,7 @@ def _extends_list(previous: Block, block: Block) -> bool:
         return _item_number(block.lines[0]) == _item_number(previous.lines[-1]) + 1
     if block.kind != "bullet" or previous.kind != "bullet":
         return False
-    if previous.lead is not None and previous.lead.rstrip().endswith(":"):
+    if previous.lead is not None and _announces(previous.lead):
         return True
     items = previous.lines[1:] if previous.lead else previous.lines
     return _short_bullet(block) and all(word_count(i) <= SHORT_ITEM_WORDS for i in items)
@@ -359,7 +362,7 @@ def _lead_line(lead: str) -> str:
     items ("… include the following:"), not the paragraph before it, which the first piece holds.
     A heading ("A. 10 Steps Parents Can Take") is repeated whole."""
     spans = sentence_spans(lead)
-    return lead[spans[-1][0]:spans[-1][1]] if spans and lead.rstrip().endswith(":") else lead
+    return lead[spans[-1][0]:spans[-1][1]] if spans and _announces(lead) else lead
 
 
 def _hard_wrap(text: str, max_words: int) -> list[str]:

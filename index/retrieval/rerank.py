@@ -24,7 +24,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from index.passage_kind import CONTENT, passage_kind
+from index.passage_kind import CONTENT, TITLE, passage_kind
 from index.records import Passage
 from index.retrieval.context import context_line
 from index.retrieval.keyterms import KeyTerm, Vocabulary, key_terms, missing_terms
@@ -41,7 +41,7 @@ RERANK_DEPTH = 50
 # (make eval, all 180 answerable questions): R@1 0.84 → 0.87 with the multilingual model,
 # 0.80 → 0.82 without it.
 KIND_PRIOR = {CONTENT: 1.0, "heading": 0.6, "reference": 0.5, "contents": 0.4, "running-head": 0.4, "chart": 0.6,
-              "title": 0.6}
+              TITLE: 0.6}
 # A passage of the report the question names or points to ("this guide") gains this factor.
 NAMED_REPORT_BOOST = 1.6
 # A passage of the one report that alone holds a name the question uses ("Kukës", "Interpol",
@@ -191,9 +191,9 @@ def adjust(question: str, rows: np.ndarray, fused: np.ndarray, passages: Sequenc
     top = np.argsort(-fused, kind="stable")[:RERANK_DEPTH]
     presenter = PRESENTER_QUESTION.search(question) is not None
     for i in top:
-        passage = passages[int(rows[i])]
-        if not (presenter and kind_of(passages, int(rows[i])) == "title" and names_its_speaker(passage)):
-            out[i] *= KIND_PRIOR.get(kind_of(passages, int(rows[i])), 1.0)
+        kind = kind_of(passages, int(rows[i]))
+        if not (presenter and kind == TITLE and names_its_speaker(passages[int(rows[i])])):
+            out[i] *= KIND_PRIOR.get(kind, 1.0)
     target = focus if focus is not None and POINTS_AT_REPORT.search(question) else named
     boost = NAMED_REPORT_BOOST
     if target is None and implied is not None:
