@@ -3,7 +3,9 @@
 A PDF's text layer holds more than the report's sentences: reference and endnote
 entries ("15(4), 178–185, https://doi.org/…"), tables of contents with dot leaders,
 running heads repeated on every page ("Global Report on Trafficking in Persons 2024"),
-bare headings ("Five Chosen Actions") and the tick labels of charts ("0 500 1,000").
+bare headings ("Five Chosen Actions"), the tick labels of charts ("0 500 1,000") and a chart's
+caption standing alone ("Fig. 80 Number of children recruited …": the chart's figures are not
+in the text layer), a cover page or the front matter before a report's first page.
 They share words with many questions and rarely answer one, so the ranking puts them
 below content. Judged from the text alone, so the splitter (at ingest) and the search
 (for stores built before the mark existed) agree.
@@ -20,9 +22,10 @@ REFERENCE = "reference"  # bibliography, endnote or source entry
 CONTENTS = "contents"  # a table of contents
 RUNNING_HEAD = "running-head"  # the same short line on several pages
 HEADING = "heading"  # a short title line that says nothing by itself
-CHART = "chart"  # axis ticks and labels of a chart: mostly numbers
+CHART = "chart"  # axis ticks and labels of a chart (mostly numbers), or its caption alone
 # A section's title as printed, with its presenter's line when the report names one (marked by
-# the splitter, never judged from text): it names what follows rather than saying it.
+# the splitter), a cover page (mostly the report's title) or front matter before a report's first
+# page reference: it names what follows rather than saying it.
 TITLE = "title"
 KINDS = (CONTENT, REFERENCE, CONTENTS, RUNNING_HEAD, HEADING, CHART, TITLE)
 
@@ -45,6 +48,13 @@ RUNNING_HEAD_MAX_WORDS = 14
 RUNNING_HEAD_MIN_PAGES = 3
 CHART_MAX_LETTER_SHARE = 0.35
 REFERENCE_MAX_OTHER_WORDS = 4
+# A chart's caption printed apart from its figures: "Fig. 82 Estimated number of workers in ASM,
+# by country, 2022 Source: World Bank …". Tables are not captions: their rows are in the text.
+FIGURE_CAPTION = re.compile(r"^(Fig\.|Figure|Map|Chart|Graph)\s*\d+", re.IGNORECASE)
+CAPTION_MAX_WORDS = 50
+# A passage on a report's first page whose words are at least this share of its title's words
+# is the cover ("TO YOUTH ABOUT HUMAN TRAFFICKING A Guide for Youth Caretakers …").
+COVER_TITLE_SHARE = 0.6
 
 
 def passage_kind(text: str, *, pages_with_same_text: int = 1) -> str:
@@ -58,7 +68,7 @@ def passage_kind(text: str, *, pages_with_same_text: int = 1) -> str:
         return RUNNING_HEAD
     if _is_reference(stripped, words):
         return REFERENCE
-    if _is_chart(stripped):
+    if _is_chart(stripped) or (FIGURE_CAPTION.match(stripped) and words <= CAPTION_MAX_WORDS):
         return CHART
     if 0 < words <= HEADING_MAX_WORDS and stripped[-1:] not in ".!?:;”\"" and "\n" not in stripped \
             and not any(c.isdigit() for c in stripped):
@@ -104,5 +114,26 @@ def mark_kinds(passages, *, known: dict[str, str] | None = None) -> list:
     pages: dict[str, set] = {}
     for p in passages:
         pages.setdefault(repeat_key(p.text), set()).add(p.page)
-    return [replace(p, kind=known.get(p.id) or passage_kind(p.text, pages_with_same_text=len(pages[repeat_key(p.text)])))
+    paged = any(p.page is not None for p in passages)
+    return [replace(p, kind=known.get(p.id) or _title_matter(p, paged)
+                    or passage_kind(p.text, pages_with_same_text=len(pages[repeat_key(p.text)])))
             for p in passages]
+
+
+def _title_matter(passage, paged: bool) -> str | None:
+    """TITLE for a report's front matter ("This document extracts key data …", before the first
+    page reference of a report that has them) and its cover; None otherwise. Both describe the
+    report, not what it says, and share words with every question about it."""
+    if paged and passage.page is None and passage.paragraph is None:
+        return TITLE
+    names = f"{passage.title} {re.sub(r'[_.-]+', ' ', passage.report)}"
+    if passage.page == 1 and _title_share(passage.text, names) >= COVER_TITLE_SHARE:
+        return TITLE
+    return None
+
+
+def _title_share(text: str, title: str) -> float:
+    """The share of `text`'s words that are words of `title` (case ignored)."""
+    words = [w.casefold() for w in WORD.findall(text)]
+    title_words = {w.casefold() for w in WORD.findall(title)}
+    return sum(w in title_words for w in words) / len(words) if words else 0.0

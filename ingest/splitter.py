@@ -26,8 +26,9 @@ MAX_WORDS = 120
 # long items under a lead-in ending in ':', long heading-like lines are text, a cut list repeats
 # the sentence announcing its items. 10: section titles marked as such (kind "title"), numbered
 # items spaced apart are one list. 11: only when the numbering runs on, an over-long item is cut
-# at sentences, a list is never joined to the paragraph after it, chart labels stay out.
-SPLITTER_VERSION = 11
+# at sentences, a list is never joined to the paragraph after it, chart labels stay out. 12: a
+# chart's caption alone is marked "chart", a cover page and front matter "title".
+SPLITTER_VERSION = 12
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16

@@ -28,8 +28,15 @@ from ingest.tables import Table, find_tables, is_row
     ("https://www.unodc.org/documents/data-and-analysis/glotip/2024/GLOTIP2024.pdf", "reference"),
     ("91 David Okech and others, “Sex Trafficking in the Gold Mining Areas of Kédougou, Senegal”.", "reference"),
     ("The study by Okech and others, “Sex trafficking in gold mining areas”, found 1,200 victims.", "content"),
+    ("Fig. 80 Number of children recruited and used by armed groups, by top African countries of "
+     "recruitment, 2021–2022", "chart"),
+    ("Figure 3 shows that 1,200 children were recruited in 2022, most of them in North and South Kivu, "
+     "where militias recruit children as young as nine or ten years old, and the share of girls among "
+     "them has grown every year since 2019 according to the reports of the United Nations verified "
+     "by the country task force.", "content"),
 ], ids=["sentence", "bare-heading", "bibliography", "endnote-url", "contents", "chart-ticks", "phone-number",
-        "sentence-with-link", "bare-link", "endnote-and-others", "sentence-citing-and-others"])
+        "sentence-with-link", "bare-link", "endnote-and-others", "sentence-citing-and-others", "figure-caption",
+        "long-text-opening-with-a-figure"])
 def test_passage_kind(text, kind):
     assert passage_kind(text) == kind
 
@@ -51,6 +58,26 @@ def test_mark_kinds_counts_repeats_across_pages_and_keeps_known_kinds():
         [_passage("r:p3:2", "Algeria 850 2,382 2,815", page=3)]
     assert [p.kind for p in mark_kinds(passages, known={"r:p3:2": "table"})] == \
         ["running-head", "running-head", "running-head", "table"]
+
+
+def test_front_matter_and_a_cover_are_marked_as_titles():
+    """Before a report's first page reference (the extract's preface) and a first page that mostly
+    repeats the title: they describe the report rather than say what it says."""
+    title = "How to Talk to Youth about Human Trafficking"
+    passages = [_passage("r:p0:1", "This document extracts key data for Kukësi Qark.", title=title),
+                _passage("r:p1:1", "HOW TO TALK TO YOUTH ABOUT HUMAN TRAFFICKING A Guide", page=1, title=title),
+                _passage("r:p1:2", "Traffickers target youth who are looking for work abroad.", page=1, title=title),
+                _passage("r:p2:1", "Youth about human trafficking: how to talk", page=2, title=title)]
+    passages[0] = Passage(**{**passages[0].to_json(), "page": None, "page_end": None, "page_label": None})
+    assert [p.kind for p in mark_kinds(passages)] == ["title", "title", "content", "heading"]
+
+
+def test_a_report_without_pages_has_no_front_matter():
+    """A Word report cites paragraphs, not pages: none of its passages is front matter."""
+    word = Passage(id="d:1", report="d.docx", title="D", year=None, text="This report covers Kukës in 2024.",
+                   page=None, page_end=None, page_label=None, page_end_label=None, section=None, speaker=None,
+                   organisation=None, part=None, paragraph=1)
+    assert [p.kind for p in mark_kinds([word])] == ["content"]
 
 
 @pytest.mark.parametrize("question, terms", [
@@ -256,7 +283,9 @@ def test_the_implied_report_wins_a_near_tie_and_only_a_near_tie():
     ("Which risk factor concerns gangs?", False),
 ], ids=["who-presented", "who-spoke", "albanian", "who-other-verb", "not-who", "followed", "present-adjective",
         "which-speaker", "which-other"])
-def test_a_who_presented_question_lifts_the_line_naming_the_presenter(question, boosted):
+def test_a_who_presented_question_lifts_the_line_naming_the_presenter(question, boosted, monkeypatch):
+    monkeypatch.setattr(rerank, "QUESTION_WORD_WEIGHT", 0.0)
+
     def passage(pid: str, text: str) -> Passage:
         return Passage(id=pid, report="r.txt", title="R", year=2006, text=text, page=1, page_end=1,
                        page_label="1", page_end_label=None, section="Child Protection Unit",
@@ -316,7 +345,10 @@ def test_an_albanian_question_the_vocabulary_cannot_read_is_answered_by_the_mult
     ("Who presented the child protection unit?", rerank.PRESENTER_BOOST),
     ("What does the child protection unit offer?", rerank.KIND_PRIOR["title"]),
 ], ids=["who-presented", "what"])
-def test_a_section_title_ranks_below_content_unless_the_question_asks_who_presented(question, title_factor):
+def test_a_section_title_ranks_below_content_unless_the_question_asks_who_presented(question, title_factor,
+                                                                                       monkeypatch):
+    monkeypatch.setattr(rerank, "QUESTION_WORD_WEIGHT", 0.0)
+
     def passage(pid: str, text: str, kind: str) -> Passage:
         return Passage(id=pid, report="r.txt", title="R", year=2006, text=text, page=1, page_end=1,
                        page_label="1", page_end_label=None, section="Child Protection Unit",
@@ -327,3 +359,42 @@ def test_a_section_title_ranks_below_content_unless_the_question_asks_who_presen
                 passage("r:p1:2", "The unit offers preventative services to children at risk.", "content")]
     adjusted = rerank.adjust(question, np.array([0, 1]), np.array([0.05, 0.04]), passages)
     assert adjusted.tolist() == [0.05 * title_factor, 0.04]
+
+
+def _section_passage(pid: str, text: str, section: str, speaker: str, kind: str = "content") -> Passage:
+    return Passage(id=pid, report="r.txt", title="R", year=2006, text=text, page=1, page_end=1, page_label="1",
+                   page_end_label=None, section=section, speaker=speaker, organisation=None,
+                   part="presentation", kind=kind)
+
+
+@pytest.mark.parametrize("question, first", [
+    ("Who talked about mediation between victims and their families?", 2),
+    ("What did the mediation project do for victims and their families?", 0),
+], ids=["who-talked", "what"])
+def test_a_presenter_question_puts_the_best_sections_presenter_line_first(question, first):
+    """However far behind the content, the presenter's line of the best passage's section comes
+    first; the line of another section does not move."""
+    mediation, schools = "Mediation and conflict resolution", "School-based prevention"
+    passages = [_section_passage("r:1", "The project mediated between victims and their families.", mediation,
+                                 "Mr. Oltion Kadaifciu"),
+                _section_passage("r:2", "School-based prevention — Ms. Aida Orgocka", schools, "Ms. Aida Orgocka",
+                                 "title"),
+                _section_passage("r:3", "Mediation and conflict resolution — Mr. Oltion Kadaifciu, AFCR", mediation,
+                                 "Mr. Oltion Kadaifciu", "title")]
+    adjusted = rerank.adjust(question, np.array([0, 1, 2]), np.array([0.9, 0.5, 0.1]), passages)
+    assert int(np.argmax(adjusted)) == first
+
+
+def test_a_candidate_holding_the_words_its_rivals_lack_gains():
+    """Within one section every passage shares its title's words: the one that also holds the
+    question's other words ("villages", "successes") gains; words all candidates hold weigh nothing."""
+    section = "School-based prevention activities"
+    passages = [_section_passage("r:1", "The project encouraged communities to discourage child migration.",
+                                 section, "Ms. Aida Orgocka"),
+                _section_passage("r:2", "In the villages of Shishtavec and Gjinaj there have been many successes.",
+                                 section, "Ms. Aida Orgocka")]
+    question = "In which villages did the school-based prevention project report successes?"
+    fused = np.array([1.0, 0.95])
+    adjusted = rerank.adjust(question, np.array([0, 1]), fused, passages)
+    gains = (adjusted / fused).tolist()
+    assert gains[0] < gains[1] and int(np.argmax(adjusted)) == 1

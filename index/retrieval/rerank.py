@@ -10,7 +10,11 @@ of many reports that is not enough:
 - the right report tends to bring several of the top candidates; a lone passage of
   another report among them is more often a distractor;
 - a passage that holds the question's key terms (names, places, years, numbers) is more
-  likely the answer than one that only shares its topic.
+  likely the answer than one that only shares its topic;
+- the candidates of one section share its title's words: the one that also holds the
+  question's other words (those its rivals lack) is the better answer;
+- a question asking who presented is answered by the presenter's line of the section that
+  best answers the rest of the question.
 
 Each adjustment multiplies a candidate's fused score; the constants were chosen with
 `python -m index eval` on the shelf (see README, "Retrieval quality").
@@ -20,16 +24,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from index.passage_kind import CONTENT, TITLE, passage_kind
 from index.records import Passage
-from index.retrieval.context import context_line
-from index.retrieval.keyterms import KeyTerm, Vocabulary, key_terms, missing_terms
+from index.retrieval.context import context_line, indexed_text
+from index.retrieval.keyterms import KeyTerm, key_terms, missing_terms
 from index.retrieval.query import english_places, gloss, language_of
-from index.store.lexical import tokenize
+from index.store.lexical import passage_tokens, tokenize
 from index.text import fold
 
 # How many of the fused candidates the second stage looks at.
@@ -55,18 +60,18 @@ HONORIFICS = frozenset({"mr", "ms", "mrs", "dr", "prof", "z", "znj", "zj"})
 # A question that asks who presented or spoke ("Who presented…?", "Kush foli…?") is answered by
 # the line that names a presentation's speaker: such a passage gains this factor.
 PRESENTER_BOOST = 1.3
-PRESENTER_QUESTION = re.compile(r"^\W*(who|kush|which (speaker|presenter|organi[sz]ation))\b.*"
-                                r"\b(presented|presents|presenting|spoke|speaks?|speaking|"
-                                r"talked|talks?|represent\w*|prezant\w*|fol(i|ën|ur|ën)?)\b", re.IGNORECASE)
+PRESENTER_QUESTION = re.compile(r"^\W*(who|kush|which (speakers?|presenters?|organi[sz]ations?))\b.*"
+                                r"\b(presented|presents|presenting|presentation|spoke|speaks?|speaking|"
+                                r"talked|talks?|discuss(ed|es)?|represent\w*|prezant\w*|fol(i|ën|ur|ën)?)\b",
+                                re.IGNORECASE)
+# ... and the presenter's line of the best candidate's section leads it by this share.
+PRESENTER_LEAD = 0.001
 # A question stripped of the words naming its report must keep this many words to be asked so.
 MIN_WITHIN_REPORT_WORDS = 2
 # Share of the top candidates' fused mass a report holds → up to this much gain.
 COHERENCE_DEPTH = 10
 # (Measured: it moved right answers down on the extract's questions, so it is off.)
 COHERENCE_WEIGHT = 0.0
-# A candidate holding all of the question's key terms gains this factor (partial: in proportion).
-# (Measured: no gain in R@1 and a loss in R@5, so it is off; key terms decide the verdict instead.)
-KEY_TERM_BOOST = 1.0
 # Deictic phrases that point at the report in focus rather than name one.
 POINTS_AT_REPORT = re.compile(
     r"\b(this|that|the same|these)\s+(report|guide|document|chapter|conference|region|qark|committee|"
@@ -75,6 +80,13 @@ POINTS_AT_REPORT = re.compile(
 GENERIC_NAME_WORDS = frozenset({"pdf", "txt", "final", "updat", "extract", "report", "guid"})
 # How many of the top passages (with their neighbours) the key-term check reads.
 KEY_TERM_WINDOWS = 10
+# A candidate gains up to this factor for the share of the question's words it holds (with its
+# context line), each word weighted by how few of the RERANK_DEPTH candidates hold it: words
+# every candidate has ("Kukës", a section title's words) decide nothing. Measured over every
+# question file on the shelf store (make eval; README "Retrieval quality").
+QUESTION_WORD_WEIGHT = 0.5
+# How many passages' words are kept between questions.
+INDEXED_TOKENS_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -207,13 +219,49 @@ def adjust(question: str, rows: np.ndarray, fused: np.ndarray, passages: Sequenc
             if names_its_speaker(passages[int(rows[i])]):
                 out[i] *= PRESENTER_BOOST
     _coherence(out, rows, top, passages)
-    terms = question_terms(question) if KEY_TERM_BOOST != 1.0 else ()
-    if terms:
-        for i in top:
-            vocabulary = Vocabulary.of(window(passages, int(rows[i]), neighbours=False))
-            share = sum(vocabulary.has(t) for t in terms) / len(terms)
-            out[i] *= 1.0 + (KEY_TERM_BOOST - 1.0) * share
+    _question_words(out, question, rows, top, passages)
+    if presenter:
+        _presenter_first(out, rows, top, passages)
     return out
+
+
+def _question_words(out: np.ndarray, question: str, rows: np.ndarray, top: np.ndarray,
+                    passages: Sequence[Passage]) -> None:
+    """Scale each of `top` by the (inverse candidate frequency) weighted share of the question's
+    words its indexed text holds (QUESTION_WORD_WEIGHT)."""
+    if QUESTION_WORD_WEIGHT == 0 or len(top) == 0:
+        return
+    asked = set(tokenize(gloss(question) if language_of(question) == "sq" else question))
+    if not asked:
+        return
+    held = [asked.intersection(_indexed_tokens(passages[int(rows[i])])) for i in top]
+    n = len(top)
+    weight = {w: float(np.log((n - sum(w in h for h in held) + 0.5) / (sum(w in h for h in held) + 0.5) + 1))
+              for w in asked}
+    total = sum(weight.values())
+    for i, words in zip(top, held):
+        out[i] *= 1.0 + QUESTION_WORD_WEIGHT * sum(weight[w] for w in words) / total
+
+
+@lru_cache(maxsize=INDEXED_TOKENS_CACHE)
+def _indexed_tokens(passage: Passage) -> frozenset[str]:
+    """A passage's words as BM25 reads them (context line and text); kept, as the same passages
+    come back question after question."""
+    return frozenset(passage_tokens(indexed_text(passage), passage.language))
+
+
+def _presenter_first(out: np.ndarray, rows: np.ndarray, top: np.ndarray, passages: Sequence[Passage]) -> None:
+    """Put the presenter's line of the best candidate's section (when it is a candidate) first:
+    "Who talked about mediation …?" is answered by "Mediation … — Mr. Oltion Kadaifciu, AFCR",
+    the title of the section whose passages answer "mediation …"."""
+    best = int(top[np.argmax(out[top])])
+    section = passages[int(rows[best])]
+    for i in top:
+        p = passages[int(rows[i])]
+        if (p.report, p.section) == (section.report, section.section) and i != best \
+                and kind_of(passages, int(rows[i])) == TITLE and names_its_speaker(p):
+            out[i] = out[best] * (1.0 + PRESENTER_LEAD)
+            return
 
 
 def names_its_speaker(passage: Passage) -> bool:
