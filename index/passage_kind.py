@@ -40,6 +40,22 @@ CITATION_MARKS = (
     re.compile(r"\b(Journal|Review|Press|Vol\.|Report of the|Working Paper)\b"),
     re.compile(r"“[^”]{3,}”[.,]"),  # a quoted title followed by a period or comma
 )
+# ... and marks of a note's source, read only in a passage that opens with a note's number or
+# runs several notes together (in running text they also follow a sentence with its own notes).
+NOTE_MARKS = CITATION_MARKS + (
+    re.compile(r"\b[A-Z]{1,5}/(\d{2,}|[A-Z]{2,})/"),  # a UN document symbol: "A/78/247", "A/HRC/25/48"
+    re.compile(r"\b(United Nations publication|Sales No\.)"),
+    re.compile(r"\(\w[^()]{0,60},\s*(\w+\s)?(19|20)\d{2}\)"),  # a place and year: "(Geneva, WMO, 2023)"
+)
+# A note's number at the start: "130 FAO, Crop Prospects … (Rome, March 2024)."
+NOTE_NUMBER = re.compile(r"^\d{1,3}\s+[A-Z“\"]")
+# An endnote number after the end of the previous note: "… (2016). 119 FAO, The relations …".
+ENDNOTE_RUN = re.compile(r"[.)”]\s+\d{1,3}\s+[A-Z]")
+# A page where at least this share of the passages are references is a page of notes: its short
+# passages (fragments of notes cut by the page's layout: "Sudan”, 10 September 2018.") are too.
+NOTES_PAGE_SHARE = 0.5
+NOTES_PAGE_MIN_PASSAGES = 5
+NOTE_FRAGMENT_MAX_WORDS = 40
 # An endnote in the style of UN reports: "91 David Okech and others, “Sex Trafficking in …”".
 AUTHORS_AND_TITLE = re.compile(r"^\d{1,3}\s+\S[^“\n]{0,80}\band others,\s*“")
 DOT_LEADER = re.compile(r"(\.\s?){5,}\s*\d+")
@@ -87,6 +103,8 @@ def _is_reference(text: str, words: int) -> bool:
     sources = text.startswith(("Source:", "Sources:", "See ", "Note:")) or bool(re.match(r"^\d{1,3}\s+\S", text))
     if AUTHORS_AND_TITLE.match(text):
         return True
+    if (NOTE_NUMBER.match(text) or len(ENDNOTE_RUN.findall(text)) >= 2) and any(m.search(text) for m in NOTE_MARKS):
+        return True
     # A sentence that merely contains links is content ("posters showed … https://…"); a bare
     # link, or a link with citation marks, is a reference.
     if urls and (marks or sources or _words_outside_links(text) <= REFERENCE_MAX_OTHER_WORDS):
@@ -115,9 +133,25 @@ def mark_kinds(passages, *, known: dict[str, str] | None = None) -> list:
     for p in passages:
         pages.setdefault(repeat_key(p.text), set()).add(p.page)
     paged = any(p.page is not None for p in passages)
-    return [replace(p, kind=known.get(p.id) or _title_matter(p, paged)
-                    or passage_kind(p.text, pages_with_same_text=len(pages[repeat_key(p.text)])))
-            for p in passages]
+    marked = [replace(p, kind=known.get(p.id) or _title_matter(p, paged)
+                      or passage_kind(p.text, pages_with_same_text=len(pages[repeat_key(p.text)])))
+              for p in passages]
+    notes = _notes_pages(marked)
+    return [replace(p, kind=REFERENCE) if p.page in notes and p.kind in (CONTENT, HEADING)
+            and word_count(p.text) <= NOTE_FRAGMENT_MAX_WORDS else p for p in marked]
+
+
+def _notes_pages(passages) -> set:
+    """The pages (of a paged report) where references are at least NOTES_PAGE_SHARE of at least
+    NOTES_PAGE_MIN_PASSAGES passages."""
+    counts: dict[int, list[int]] = {}
+    for p in passages:
+        if p.page is not None:
+            tally = counts.setdefault(p.page, [0, 0])
+            tally[0] += p.kind == REFERENCE
+            tally[1] += 1
+    return {page for page, (references, total) in counts.items()
+            if total >= NOTES_PAGE_MIN_PASSAGES and references >= NOTES_PAGE_SHARE * total}
 
 
 def _title_matter(passage, paged: bool) -> str | None:

@@ -27,8 +27,9 @@ MAX_WORDS = 120
 # the sentence announcing its items. 10: section titles marked as such (kind "title"), numbered
 # items spaced apart are one list. 11: only when the numbering runs on, an over-long item is cut
 # at sentences, a list is never joined to the paragraph after it, chart labels stay out. 12: a
-# chart's caption alone is marked "chart", a cover page and front matter "title".
-SPLITTER_VERSION = 12
+# chart's caption alone is marked "chart", a cover page and front matter "title". 13: endnotes
+# opening with their number or run together are references, and so are fragments on a notes page.
+SPLITTER_VERSION = 13
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16

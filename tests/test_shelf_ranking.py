@@ -34,9 +34,17 @@ from ingest.tables import Table, find_tables, is_row
      "where militias recruit children as young as nine or ten years old, and the share of girls among "
      "them has grown every year since 2019 according to the reports of the United Nations verified "
      "by the country task force.", "content"),
+    ("130 FAO, Crop Prospects and Food Situation: Triannual Global Report, No. 1 (Rome, March 2024).", "reference"),
+    ("Climate in Africa 2022, (Geneva, WMO, 2023). 118 IOM, The Climate Change-Human Trafficking Nexus, (2016). "
+     "119 FAO, The relations between climate change and child labour in agriculture.", "reference"),
+    ("Children are particularly vulnerable to human trafficking because they depend on others. 2 New research "
+     "shows that children who have experienced abuse are vulnerable. 3 Children of military families move often.",
+     "content"),
+    ("20 countries reported victims of forced labour in 2022, most of them in West Africa.", "content"),
 ], ids=["sentence", "bare-heading", "bibliography", "endnote-url", "contents", "chart-ticks", "phone-number",
         "sentence-with-link", "bare-link", "endnote-and-others", "sentence-citing-and-others", "figure-caption",
-        "long-text-opening-with-a-figure"])
+        "long-text-opening-with-a-figure", "numbered-endnote", "endnotes-run-together",
+        "text-with-footnote-numbers", "sentence-opening-with-a-number"])
 def test_passage_kind(text, kind):
     assert passage_kind(text) == kind
 
@@ -70,6 +78,17 @@ def test_front_matter_and_a_cover_are_marked_as_titles():
                 _passage("r:p2:1", "Youth about human trafficking: how to talk", page=2, title=title)]
     passages[0] = Passage(**{**passages[0].to_json(), "page": None, "page_end": None, "page_label": None})
     assert [p.kind for p in mark_kinds(passages)] == ["title", "title", "content", "heading"]
+
+
+def test_short_fragments_on_a_page_of_notes_are_references():
+    """A page where most passages are notes: a fragment cut by the layout ("Sudan”, 10 September
+    2018.") is a note too, while on a page of text the same fragment stays content."""
+    notes = [_passage(f"r:p9:{n}", f"{80 + n} UNODC, Global Report on Trafficking in Persons 2022 (Vienna, 2023).", 9)
+             for n in range(4)]
+    fragment = _passage("r:p9:9", "Sudan”, 10 September 2018.", 9)
+    text = [_passage(f"r:p3:{n}", "Traffickers recruit victims through false job offers abroad.", 3) for n in range(4)]
+    marked = mark_kinds(notes + [fragment] + text + [_passage("r:p3:9", "Sudan”, 10 September 2018.", 3)])
+    assert [p.kind for p in marked] == ["reference"] * 5 + ["content"] * 5
 
 
 def test_a_report_without_pages_has_no_front_matter():

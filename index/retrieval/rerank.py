@@ -29,7 +29,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from index.passage_kind import CONTENT, TITLE, passage_kind
+from index.passage_kind import CHART, CONTENT, CONTENTS, REFERENCE, RUNNING_HEAD, TITLE, passage_kind
 from index.records import Passage
 from index.retrieval.context import context_line, indexed_text
 from index.retrieval.keyterms import KeyTerm, key_terms, missing_terms
@@ -39,13 +39,15 @@ from index.text import fold
 
 # How many of the fused candidates the second stage looks at.
 RERANK_DEPTH = 50
+# Report furniture: it answers no question, so its words count for no key term (`unanswered_terms`).
+FURNITURE = frozenset({REFERENCE, CONTENTS, RUNNING_HEAD, CHART})
 # Score multipliers by passage kind: report furniture ranks below content. A section's title
 # ("Mediation and conflict resolution techniques … — Mr. Oltion Kadaifciu, AFCR") shares every
 # word of its section's questions but answers them only when they ask who presented: then a title
 # naming its presenter keeps its score (and gains PRESENTER_BOOST). Measured on the shelf store
 # (make eval, all 180 answerable questions): R@1 0.84 → 0.87 with the multilingual model,
 # 0.80 → 0.82 without it.
-KIND_PRIOR = {CONTENT: 1.0, "heading": 0.6, "reference": 0.5, "contents": 0.4, "running-head": 0.4, "chart": 0.6,
+KIND_PRIOR = {CONTENT: 1.0, "heading": 0.6, REFERENCE: 0.5, CONTENTS: 0.4, RUNNING_HEAD: 0.4, CHART: 0.6,
               TITLE: 0.6}
 # A passage of the report the question names or points to ("this guide") gains this factor.
 NAMED_REPORT_BOOST = 1.6
@@ -285,7 +287,7 @@ def _coherence(out: np.ndarray, rows: np.ndarray, top: np.ndarray, passages: Seq
 
 def window(passages: Sequence[Passage], row: int, *, neighbours: bool = True) -> list[str]:
     """A passage read with its context: section, presenter, organisation, report title, and
-    (when asked) the passages on either side in the same report."""
+    (when asked) the passages on either side in the same report that are not furniture."""
     passage = passages[row]
     texts = [passage.text, context_line(passage), passage.title]
     if neighbours:
@@ -294,18 +296,21 @@ def window(passages: Sequence[Passage], row: int, *, neighbours: bool = True) ->
                 near = passages[other]
             except (IndexError, KeyError):
                 continue
-            if other >= 0 and near.report == passage.report:
+            if other >= 0 and near.report == passage.report and kind_of(passages, other) not in FURNITURE:
                 texts.append(near.text)
     return texts
 
 
 def unanswered_terms(question: str, top_rows: Sequence[int], passages: Sequence[Passage]) -> tuple[KeyTerm, ...]:
     """The question's key terms that none of the top passages (read with context and
-    neighbours) holds together; empty when the question names nothing or some passage has it all."""
+    neighbours) holds together; empty when the question names nothing or some passage has it all.
+    Furniture holds no answer: "Peru" in a bibliography entry does not make a question about
+    Peru answerable."""
     terms = question_terms(question)
     if not terms:
         return ()
-    return missing_terms(terms, (window(passages, int(r)) for r in top_rows[:KEY_TERM_WINDOWS]))
+    rows = [int(r) for r in top_rows[:KEY_TERM_WINDOWS] if kind_of(passages, int(r)) not in FURNITURE]
+    return missing_terms(terms, (window(passages, r) for r in rows))
 
 
 def question_terms(question: str) -> tuple[KeyTerm, ...]:
