@@ -32,7 +32,8 @@ test: setup
 
 # Retrieval quality on a shelf: the extract, the report PDFs in tests/data/shelf and the synthetic
 # table annex in tests/data/tables (scripts/make_table_pdf.py); every
-# question file, with and without the multilingual model. Prints figures; fails only on a crash.
+# question file, with and without the multilingual model, a hit counted with its evidence and then
+# by page alone (--by-page). Prints figures; fails only on a crash.
 SHELF_STORE ?= .eval/shelf-store
 QUESTIONS   := $(sort $(wildcard tests/data/*questions*.jsonl tests/data/*noanswer*.jsonl tests/data/*albanian*.jsonl))
 
@@ -40,6 +41,8 @@ eval: setup
 	$(BIN)/python -m ingest --multilingual-pass now --index-dir $(SHELF_STORE) corpus tests/data/shelf tests/data/tables
 	$(BIN)/python -m index eval --index-dir $(SHELF_STORE) --summary $(QUESTIONS)
 	$(BIN)/python -m index eval --index-dir $(SHELF_STORE) --summary --without-multilingual $(QUESTIONS)
+	$(BIN)/python -m index eval --index-dir $(SHELF_STORE) --summary --by-page $(QUESTIONS)
+	$(BIN)/python -m index eval --index-dir $(SHELF_STORE) --summary --by-page --without-multilingual $(QUESTIONS)
 
 # Speed and memory beside the bare-model floors and the LlamaIndex peer (its own venv, made on
 # first use outside the repo: BENCH_PEER_VENV, default /work/peer-venv). See benchmarks/README.md.

@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     _index_dir(evaluate)
     evaluate.add_argument("files", nargs="+", type=Path, metavar="FILE.jsonl")
     evaluate.add_argument("--summary", action="store_true", help="only the summary table")
+    evaluate.add_argument("--by-page", action="store_true",
+                          help="count a hit on the right report and page, whatever its text "
+                               "(default: it must also hold the question's evidence)")
     export = commands.add_parser("export-to-postgres",
                                  help="copy the embedded store (--index-dir) into PostgreSQL (--database-url)")
     _index_dir(export)
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_stats(index_dir, as_json=args.json, out=sys.stdout)
         if args.command == "eval":
             return run_eval(index_dir, args.files, summary_only=args.summary, out=sys.stdout,
-                            multilingual=not args.without_multilingual, database_url=url)
+                            multilingual=not args.without_multilingual, database_url=url, by_page=args.by_page)
         return run_ask(index_dir, args, out=sys.stdout)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -196,15 +199,16 @@ def render_answer(answer: Answer, *, style: str = DEFAULT_STYLE) -> str:
 
 
 def run_eval(index_dir: Path, files: list[Path], *, summary_only: bool, out: TextIO,
-             multilingual: bool = True, database_url: str | None = None) -> int:
-    from index.retrieval.evaluate import EVAL_DEPTH, evaluate, load_questions, render
+             multilingual: bool = True, database_url: str | None = None, by_page: bool = False) -> int:
+    from index.retrieval.evaluate import EVAL_DEPTH, answers, evaluate, load_questions, on_page, render
 
     searcher = _open(index_dir, multilingual=multilingual, database_url=database_url)
     questions = [q for f in files for q in load_questions(f)]
-    results = evaluate(lambda q: searcher.ask(q, k=EVAL_DEPTH), questions)
+    results = evaluate(lambda q: searcher.ask(q, k=EVAL_DEPTH), questions, match=on_page if by_page else answers)
     where, passages, reports = _describe(searcher, index_dir)
     out.write(f"store {where}: {passages} passages in {reports} report(s); "
-              f"multilingual model {'on' if searcher.multilingual is not None else 'off'}\n")
+              f"multilingual model {'on' if searcher.multilingual is not None else 'off'}; "
+              f"a hit counts {'by report and page' if by_page else 'with its evidence on the right page'}\n")
     out.write(render(results, per_question=not summary_only))
     return 0
 

@@ -6,6 +6,8 @@ A hit answers a question when its page is one of `pages` (or `pages` is empty), 
 report name contains `report` (when given; case-insensitive) and its text contains one
 of `evidence`, compared case-insensitively with whitespace collapsed and `*`/`_` removed.
 `pages` are physical 1-based pages (Passage.page to page_end), not printed labels.
+Counted by page (`on_page`, `index eval --by-page`), a hit answers when its report and page are
+right, whatever its text: the measure of a check that knows only the gold pages.
 
 On a shelf of several reports, the distractor rate is the share of answerable questions
 where a passage from another report is ranked above the first right one (or, when none
@@ -78,6 +80,13 @@ def answers(question: EvalQuestion, passage: Passage) -> bool:
     return any(normalise_for_match(e) in text for e in question.evidence)
 
 
+def on_page(question: EvalQuestion, passage: Passage) -> bool:
+    """Whether a passage is on one of the question's pages, in its report (evidence not read)."""
+    if not question.pages or not any(_on_pages(passage, page) for page in question.pages):
+        return False
+    return question.report is None or question.report.casefold() in passage.report.casefold()
+
+
 def _on_pages(passage: Passage, page: int) -> bool:
     """Whether `page` is among the pages a passage is cited to (a passage that runs on over a
     page break is cited to both)."""
@@ -86,11 +95,13 @@ def _on_pages(passage: Passage, page: int) -> bool:
     return passage.page <= page <= (passage.page_end or passage.page)
 
 
-def evaluate(ask: Callable[[str], Answer], questions: Sequence[EvalQuestion]) -> list[QuestionResult]:
+def evaluate(ask: Callable[[str], Answer], questions: Sequence[EvalQuestion], *,
+             match: Callable[[EvalQuestion, Passage], bool] = answers) -> list[QuestionResult]:
+    """Ask every question; `match` says whether a hit answers it (`answers`, or `on_page`)."""
     results = []
     for question in questions:
         answer = ask(question.q)
-        first = next((h for h in answer.hits if answers(question, h.passage)), None) \
+        first = next((h for h in answer.hits if match(question, h.passage)), None) \
             if question.answerable else None
         top = answer.hits[0].passage.id if answer.hits else None
         in_quote = first is not None and any(normalise_for_match(e) in normalise_for_match(first.quote)
