@@ -172,7 +172,11 @@ ALBANIAN_PLACE_NAMES: dict[str, str] = {
     "shqiperi": "Albania", "shqiptar": "Albanian", "tiran": "Tirana", "durres": "Durres", "vlor": "Vlora",
     "shkoder": "Shkodra", "shkodr": "Shkodra", "korc": "Korca", "elbasan": "Elbasan",
     "gjirokaster": "Gjirokastra", "gjirokastr": "Gjirokastra", "diber": "Diber", "dibr": "Diber",
-    "tropoj": "Tropoja",
+    "tropoj": "Tropoja", "kukes": "Kukës", "has": "Has", "lezh": "Lezha", "fier": "Fier", "berat": "Berat",
+    "pogradec": "Pogradec", "sarand": "Saranda", "puk": "Puka", "mirdit": "Mirdita", "kruj": "Kruja",
+    "lushnj": "Lushnja", "kavaj": "Kavaja", "permet": "Permet", "tepelen": "Tepelena", "peshkopi": "Peshkopi",
+    "bulqiz": "Bulqiza", "kurbin": "Kurbin", "librazhd": "Librazhd", "gramsh": "Gramsh", "delvin": "Delvina",
+    "devoll": "Devoll", "kolonj": "Kolonja", "skrapar": "Skrapar", "shijak": "Shijak", "kucov": "Kucova",
     "kosov": "Kosovo", "serbi": "Serbia", "maqedoni": "Macedonia", "greqi": "Greece", "itali": "Italy",
     "ballkan": "Balkans", "slloveni": "Slovenia", "kroaci": "Croatia", "bosnj": "Bosnia",
     # Europe

@@ -251,6 +251,32 @@ def test_rank_refuses_a_question_whose_key_terms_no_passage_holds(country, answe
     assert ranked.answered is answered
 
 
+@pytest.mark.parametrize("first, second, missing", [
+    ("VMA-Kukes presented its work with mine victims.", "Christian Children's Fund worked in Tropoja.", []),
+    ("VMA-Kukes presented its work with mine victims.", "The committee met twice.",
+     ["Christian", "Children", "Fund"]),
+], ids=["two-passages-hold-them", "one-missing"])
+def test_a_question_about_two_things_is_answered_by_the_first_two_passages(first, second, missing):
+    """No single passage (read with its neighbours) names both organisations; the first two
+    passages together do."""
+    passages = (_passage("k:p20:1", first, 20), _passage("k:p21:1", "The conference closed at noon.", 21),
+                _passage("k:p23:1", second, 23))
+    question = "Which speakers represented VMA-Kukes and Christian Children's Fund?"
+    assert [t.text for t in rerank.unanswered_terms(question, [0, 2], passages)] == missing
+
+
+@pytest.mark.parametrize("question, terms", [
+    ("Cili është numri i Linjës Kombëtare kundër Trafikimit?", []),
+    ("Kush u bë burim referimi për Fondacionin për Zgjidhjen e Konflikteve?", []),
+    ("Çfarë zbatoi Save the Children në Tropojë?", ["Save", "Children", "Tropoja"]),
+    ("Çfarë projekti zbatoi World Vision në Lezhë?", ["World", "Vision", "Lezha"]),
+], ids=["albanian-words-of-a-name", "inflected-words", "english-name", "town-in-english"])
+def test_capitalised_albanian_words_are_not_names_but_places_and_english_names_are(question, terms):
+    """The reports print "National Human Trafficking Hotline" in English: "Linjës Kombëtare" is not
+    a name to find as written; a town is looked for by its English name."""
+    assert [t.text for t in rerank.question_terms(question)] == terms
+
+
 def _implied_shelf(tmp_path):
     from tests.conftest import ingest_files
 

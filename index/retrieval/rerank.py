@@ -80,8 +80,16 @@ POINTS_AT_REPORT = re.compile(
     r"publication|booklet|training|study)\b", re.IGNORECASE)
 # Words of report titles and file names that name no report in particular.
 GENERIC_NAME_WORDS = frozenset({"pdf", "txt", "final", "updat", "extract", "report", "guid"})
+# Letters and case endings an English or foreign name does not have: a capitalised Albanian word
+# with them is a common word of a name the reports print in English ("Linjës Kombëtare").
+ALBANIAN_ONLY_LETTERS = ("ë", "ç")
+ALBANIAN_CASE_ENDINGS = ("jen", "eve")
+# ... read only on words this long: "Save" (the Children) is English.
+MIN_INFLECTED_LENGTH = 7
 # How many of the top passages (with their neighbours) the key-term check reads.
 KEY_TERM_WINDOWS = 10
+# ... and how many of the first it also reads together, for a question about two things.
+KEY_TERM_TOGETHER = 2
 # A candidate gains up to this factor for the share of the question's words it holds (with its
 # context line), each word weighted by how few of the RERANK_DEPTH candidates hold it: words
 # every candidate has ("Kukës", a section title's words) decide nothing. Measured over every
@@ -310,17 +318,29 @@ def unanswered_terms(question: str, top_rows: Sequence[int], passages: Sequence[
     if not terms:
         return ()
     rows = [int(r) for r in top_rows[:KEY_TERM_WINDOWS] if kind_of(passages, int(r)) not in FURNITURE]
-    return missing_terms(terms, (window(passages, r) for r in rows))
+    windows = [window(passages, r) for r in rows]
+    missing = missing_terms(terms, windows)
+    # A question about two things ("Which speakers represented VMA-Kukes and Christian Children's
+    # Fund?") is answered by two passages: the first ones, read together.
+    together = [text for texts in windows[:KEY_TERM_TOGETHER] for text in texts]
+    return missing if not missing or missing_terms(terms, [together]) else ()
 
 
 def question_terms(question: str) -> tuple[KeyTerm, ...]:
     """The key terms of a question; in an Albanian one, words the vocabulary translates are not names."""
     if language_of(question) == "sq":
         # Its places are looked for by their English names, as the reports print them.
-        return key_terms(english_places(question), translatable=_translatable)
+        return key_terms(english_places(question), translatable=_albanian_common_word)
     return key_terms(question)
 
 
-def _translatable(word: str) -> bool:
-    """Whether the Albanian vocabulary translates `word` (so it is not a name to match as written)."""
-    return gloss(word).strip().casefold() != word.casefold()
+def _albanian_common_word(word: str) -> bool:
+    """Whether a capitalised word of an Albanian question is a common word, not a name to find as
+    written: the vocabulary translates it, or it is spelled and inflected as Albanian ("Linjës
+    Kombëtare", "Zgjidhjen e Konflikteve": the reports print such names in English). Places were
+    already put in English (`english_places`), so "Gjirokastër" stays a name."""
+    if gloss(word).strip().casefold() != word.casefold():
+        return True
+    folded = word.casefold()
+    return any(c in folded for c in ALBANIAN_ONLY_LETTERS) \
+        or (len(folded) >= MIN_INFLECTED_LENGTH and folded.endswith(ALBANIAN_CASE_ENDINGS))
