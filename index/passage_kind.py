@@ -45,8 +45,14 @@ CITATION_MARKS = (
 NOTE_MARKS = CITATION_MARKS + (
     re.compile(r"\b[A-Z]{1,5}/(\d{2,}|[A-Z]{2,})/"),  # a UN document symbol: "A/78/247", "A/HRC/25/48"
     re.compile(r"\b(United Nations publication|Sales No\.)"),
-    re.compile(r"\(\w[^()]{0,60},\s*(\w+\s)?(19|20)\d{2}\)"),  # a place and year: "(Geneva, WMO, 2023)"
+    # a place, publisher and year, "(Geneva, WMO, 2023)", or a place and date, "(Rome, March 2024)";
+    # not an author and year in running text, "(UNODC, 2022)"
+    re.compile(r"\([^()]{1,60},[^()]{1,40},\s*(19|20)\d{2}\)|\([^()]{1,60},\s*(January|February|March|April|May|"
+               r"June|July|August|September|October|November|December)\s+(19|20)\d{2}\)"),
 )
+# A passage opening with a note's number needs this many marks of a source: "15 Member States
+# reported an increase (UNODC, 2022)." is a sentence.
+NOTE_MIN_MARKS = 2
 # A note's number at the start: "130 FAO, Crop Prospects … (Rome, March 2024)."
 NOTE_NUMBER = re.compile(r"^\d{1,3}\s+[A-Z“\"]")
 # An endnote number after the end of the previous note: "… (2016). 119 FAO, The relations …".
@@ -66,7 +72,10 @@ CHART_MAX_LETTER_SHARE = 0.35
 REFERENCE_MAX_OTHER_WORDS = 4
 # A chart's caption printed apart from its figures: "Fig. 82 Estimated number of workers in ASM,
 # by country, 2022 Source: World Bank …". Tables are not captions: their rows are in the text.
-FIGURE_CAPTION = re.compile(r"^(Fig\.|Figure|Map|Chart|Graph)\s*\d+", re.IGNORECASE)
+# "Figure 3 shows that …" is a sentence about the figure, not its caption.
+FIGURE_CAPTION = re.compile(r"^(Fig\.|Figure|Map|Chart|Graph)\s*\d+[.:]?\s+"
+                            r"(?!(shows?|illustrates?|presents?|depicts?|indicates?|gives?|compares?|"
+                            r"summari[sz]es?|suggests?|highlights?)\b)", re.IGNORECASE)
 CAPTION_MAX_WORDS = 50
 # A passage on a report's first page whose words are at least this share of its title's words
 # is the cover ("TO YOUTH ABOUT HUMAN TRAFFICKING A Guide for Youth Caretakers …").
@@ -103,7 +112,9 @@ def _is_reference(text: str, words: int) -> bool:
     sources = text.startswith(("Source:", "Sources:", "See ", "Note:")) or bool(re.match(r"^\d{1,3}\s+\S", text))
     if AUTHORS_AND_TITLE.match(text):
         return True
-    if (NOTE_NUMBER.match(text) or len(ENDNOTE_RUN.findall(text)) >= 2) and any(m.search(text) for m in NOTE_MARKS):
+    note_marks = sum(1 for m in NOTE_MARKS if m.search(text))
+    if (NOTE_NUMBER.match(text) and note_marks >= NOTE_MIN_MARKS) \
+            or (len(ENDNOTE_RUN.findall(text)) >= 2 and note_marks >= 1):
         return True
     # A sentence that merely contains links is content ("posters showed … https://…"); a bare
     # link, or a link with citation marks, is a reference.

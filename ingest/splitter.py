@@ -29,7 +29,8 @@ MAX_WORDS = 120
 # at sentences, a list is never joined to the paragraph after it, chart labels stay out. 12: a
 # chart's caption alone is marked "chart", a cover page and front matter "title". 13: endnotes
 # opening with their number or run together are references, and so are fragments on a notes page.
-SPLITTER_VERSION = 13
+# 14: a note opening with its number needs two source marks; "Figure 3 shows …" is text.
+SPLITTER_VERSION = 14
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16

@@ -37,9 +37,10 @@ def test_a_hit_counts_with_its_evidence_or_by_page(passage, with_evidence, by_pa
     assert (answers(QUESTION, passage), on_page(QUESTION, passage)) == (with_evidence, by_page)
 
 
-def test_by_page_a_question_without_pages_is_never_hit():
+def test_by_page_a_question_without_pages_is_judged_by_its_evidence():
     anywhere = EvalQuestion("q2", "Which routes?", (), ("Albania-Kosovo-Serbia",), "fact")
-    assert (answers(anywhere, ROUTES), on_page(anywhere, ROUTES)) == (True, False)
+    assert [(answers(anywhere, p), on_page(anywhere, p)) for p in (ROUTES, SAME_PAGE)] == \
+        [(True, True), (False, False)]
 
 
 def _answer(question: str, passages: list[Passage], answered: bool = True) -> Answer:

@@ -81,8 +81,11 @@ def answers(question: EvalQuestion, passage: Passage) -> bool:
 
 
 def on_page(question: EvalQuestion, passage: Passage) -> bool:
-    """Whether a passage is on one of the question's pages, in its report (evidence not read)."""
-    if not question.pages or not any(_on_pages(passage, page) for page in question.pages):
+    """Whether a passage is on one of the question's pages, in its report (evidence not read).
+    A question that gives no pages (the answer may be anywhere) is judged by its evidence."""
+    if not question.pages:
+        return answers(question, passage)
+    if not any(_on_pages(passage, page) for page in question.pages):
         return False
     return question.report is None or question.report.casefold() in passage.report.casefold()
 
