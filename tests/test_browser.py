@@ -705,7 +705,9 @@ def test_show_page_of_an_extract_highlights_the_quote(new_tab, corpus_server):
     assert normalise(marked.inner_text()) == ("An awareness raising campaign distributed 1,500 flyers and 150 "
                                               "posters with anti-trafficking messages.")
     assert "Page 23" in normalise(dialog.inner_text())
-    assert dialog.get_by_role("button", name="Download the original report file").count() == 1
+    download = dialog.get_by_role("button", name="Download the original report file")
+    download.wait_for()  # the dialog draws its text first; on a busy machine the button follows
+    assert download.count() == 1
     page.screenshot(path=str(ARTIFACTS / "page-extract.png"))
 
 
