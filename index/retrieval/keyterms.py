@@ -44,6 +44,12 @@ class KeyTerm:
     kind: str  # "name", "year" or "number"
 
 
+def question_words(question: str) -> list[str]:
+    """A question's words as `key_terms` reads them: "VMA-Kukes" whole, "Fund's" as "Fund",
+    surrounding punctuation off (a word may come out empty)."""
+    return [re.sub(r"['’]s$", "", token.strip(".,'’")) for token in WORD.findall(question)]
+
+
 def key_terms(question: str, *, translatable=lambda word: False) -> tuple[KeyTerm, ...]:
     """The names, years and numbers a question asks about, in order, without repeats.
 
@@ -51,9 +57,7 @@ def key_terms(question: str, *, translatable=lambda word: False) -> tuple[KeyTer
     Albanian "Komiteti Rajonal" is the Regional Committee, not a name to find as written).
     """
     terms: dict[str, KeyTerm] = {}
-    tokens = [t.strip(".,'’") for t in WORD.findall(question)]
-    for position, token in enumerate(tokens):
-        word = re.sub(r"['’]s$", "", token)
+    for position, word in enumerate(question_words(question)):
         folded = fold(word)
         if not word or folded in NOT_NAMES:
             continue

@@ -32,7 +32,7 @@ import numpy as np
 from index.passage_kind import CHART, CONTENT, CONTENTS, HEADING, REFERENCE, RUNNING_HEAD, TITLE, passage_kind
 from index.records import Passage
 from index.retrieval.context import context_line, indexed_text
-from index.retrieval.keyterms import KeyTerm, key_terms, missing_terms
+from index.retrieval.keyterms import KeyTerm, key_terms, missing_terms, question_words
 from index.retrieval.query import english_places, gloss, language_of
 from index.store.lexical import passage_tokens, tokenize
 from index.text import fold
@@ -91,7 +91,6 @@ GENERIC_NAME_WORDS = frozenset({"pdf", "txt", "final", "updat", "extract", "repo
 ALBANIAN_CASE_ENDINGS = ("jen", "eve", "ës", "ën")
 # ... read only on words this long: "Save" (the Children) is English.
 MIN_INFLECTED_LENGTH = 6
-WORD_IN_QUESTION = re.compile(r"[^\W\d_][\w'’-]*")
 # How many of the top passages (with their neighbours) the key-term check reads.
 KEY_TERM_WINDOWS = 10
 # ... and how many of the first it also reads together, for a question joining two names
@@ -357,7 +356,7 @@ def _albanian_common_words(question: str) -> set[str]:
     inflected as Albanian nouns ("Zgjidhjen", "Konflikteve"), and capitalised words next to one
     of these ("Linjës Kombëtare", "Qenieve Njerëzore"). A person ("Ermira Çela") or a town not
     in the list ("Rrëshen") stays a name; places were already put in English."""
-    words = WORD_IN_QUESTION.findall(question)
+    words = question_words(question)  # as key_terms reads them, so that its words are found here
     common = {w for w in words if w[:1].isupper() and _albanian_common_word(w)}
     for before, after in zip(words, words[1:]):
         if before[:1].isupper() and after[:1].isupper():
