@@ -40,9 +40,10 @@ CITATION_MARKS = (
     re.compile(r"\b(Journal|Review|Press|Vol\.|Report of the|Working Paper)\b"),
     re.compile(r"“[^”]{3,}”[.,]"),  # a quoted title followed by a period or comma
 )
-# ... and marks of a note's source, read only in a passage that opens with a note's number or
-# runs several notes together (in running text they also follow a sentence with its own notes).
-NOTE_MARKS = CITATION_MARKS + (
+# ... and marks of a note's source, counted with those only in a passage that opens with a note's
+# number or runs several notes together (in running text they also follow a sentence with its
+# own notes).
+SOURCE_MARKS = (
     re.compile(r"\b[A-Z]{1,5}/(\d{2,}|[A-Z]{2,})/"),  # a UN document symbol: "A/78/247", "A/HRC/25/48"
     re.compile(r"\b(United Nations publication|Sales No\.)"),
     # a place, publisher and year, "(Geneva, WMO, 2023)", or a place and date, "(Rome, March 2024)";
@@ -112,7 +113,7 @@ def _is_reference(text: str, words: int) -> bool:
     sources = text.startswith(("Source:", "Sources:", "See ", "Note:")) or bool(re.match(r"^\d{1,3}\s+\S", text))
     if AUTHORS_AND_TITLE.match(text):
         return True
-    note_marks = sum(1 for m in NOTE_MARKS if m.search(text))
+    note_marks = marks + sum(1 for mark in SOURCE_MARKS if mark.search(text))
     if (NOTE_NUMBER.match(text) and note_marks >= NOTE_MIN_MARKS) \
             or (len(ENDNOTE_RUN.findall(text)) >= 2 and note_marks >= 1):
         return True
