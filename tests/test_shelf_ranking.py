@@ -427,7 +427,9 @@ def _section_passage(pid: str, text: str, section: str, speaker: str, kind: str 
     ("Who talked about mediation between victims and their families?", 2),
     ("What did the mediation project do for victims and their families?", 0),
     ("Who should victims talk to about mediation with their families?", 0),
-], ids=["who-talked", "what", "who-should"])
+    ("Who gave the presentation on mediation between victims and their families?", 2),
+    ("Who should give a talk on mediation between victims and their families?", 0),
+], ids=["who-talked", "what", "who-should", "who-gave-a-presentation", "who-should-give-a-talk"])
 def test_a_presenter_question_puts_the_best_sections_presenter_line_first(question, first):
     """However far behind the content, the presenter's line of the best passage's section comes
     first; the line of another section does not move."""
