@@ -25,7 +25,7 @@ from pathlib import Path
 from ingest.errors import Corrupt, NeedsPassword, NoTextLayer, OcrUnavailable, ReportError, TimedOut, TooLarge
 from ingest.ocr import PAGE_TIMEOUT_S
 from ingest.readers import ReadOptions
-from ingest.tables import keep_rows
+from ingest.tables import CAPTION, YEAR, is_header, is_row, keep_rows
 from index.records import Document, Heading, Page
 from index.text import BULLET, NUMBERED, clean_text, is_heading_like
 
@@ -395,6 +395,15 @@ def _title(result: dict, pages: tuple[Page, ...], report: str) -> str:
         return title
     for page in pages[:2]:
         for line in page.text.split("\n\n"):
-            if is_heading_like(line) and 3 <= len(line.split()) <= 15:
+            if is_heading_like(line) and 3 <= len(line.split()) <= 15 and not _part_of_a_table(line):
                 return line.strip()
     return Path(report).stem
+
+
+def _part_of_a_table(line: str) -> bool:
+    """A table's caption ("Table 1. Detected victims …"), header of years ("Country 2019 2020 …";
+    one year, as in "2006 CAAHT Annual Conference Report", is a title's) or row:
+    it names a table, not the report. Taken as the title, its words made every question about
+    such figures "name" that report."""
+    header_of_years = is_header(line) and sum(bool(YEAR.match(cell)) for cell in line.split()) >= 2
+    return bool(CAPTION.match(line)) or is_row(line) or header_of_years

@@ -13,7 +13,7 @@ import pytest
 from index.quotes.citations import page_reference
 from index.store.embedded import current_generation, load_store
 from ingest.errors import ReportError
-from ingest.pdf_reader import paragraphs, remove_running_lines
+from ingest.pdf_reader import _part_of_a_table, paragraphs, remove_running_lines
 from ingest.readers import ReadOptions, read_report
 from ingest.splitter import split_document
 
@@ -218,3 +218,19 @@ def test_clean_text(raw, clean):
     from index.text import clean_text
 
     assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize("line, of_a_table", [
+    ("Table 1. Detected victims of trafficking for forced labour, East Africa, by country, 2019-2022", True),
+    ("Country 2019 2020 2021 2022 Change", True),
+    ("Burundi 1,928 747 2,985 2,371 +23%", True),
+    ("Human Trafficking Awareness Guide for Convenience Retail Employees", False),
+    ("2006 CAAHT Annual Conference Report", False),
+], ids=["caption", "header-of-years", "row", "title", "title-with-a-year"])
+def test_a_tables_lines_are_not_a_reports_title(line, of_a_table):
+    assert _part_of_a_table(line) is of_a_table
+
+
+def test_a_pdf_without_a_title_whose_first_lines_are_a_table_is_named_by_its_file():
+    doc = read_report(ROOT / "tests/data/tables/synthetic-statistical-annex.pdf", ReadOptions())
+    assert doc.title == "synthetic-statistical-annex"
