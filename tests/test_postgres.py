@@ -219,9 +219,9 @@ def test_a_question_naming_a_report_gets_the_within_report_list_on_both_backends
     got = PostgresSearcher(db_url, HashingEmbedder()).ask(question, k=3)
     want = open_searcher(tmp_path / "store", embedder=HashingEmbedder()).ask(question, k=3)
     assert [h.passage for h in got.hits] == [h.passage for h in want.hits]
-    # The words left once the report is named ("purchases", "indicator") bring its passage up
-    # (on five passages, the one holding "convenience retail" itself still leads the fusion).
-    assert [h.passage.text.split()[0] for h in got.hits[:2]] == ["Convenience", "Purchases"]
+    # The words left once the report is named ("purchases", "indicator") bring its passage first,
+    # above the one holding "convenience retail" itself.
+    assert [h.passage.text.split()[0] for h in got.hits[:2]] == ["Purchases", "Convenience"]
     assert statements[-1]["within"] is True
 
 
