@@ -27,7 +27,9 @@ CHART = "chart"  # axis ticks and labels of a chart (mostly numbers), or its cap
 # the splitter), a cover page (mostly the report's title) or front matter before a report's first
 # page reference: it names what follows rather than saying it.
 TITLE = "title"
-KINDS = (CONTENT, REFERENCE, CONTENTS, RUNNING_HEAD, HEADING, CHART, TITLE)
+# A table's caption, header and a few of its rows (marked by the splitter, ingest/tables.py).
+TABLE = "table"
+KINDS = (CONTENT, REFERENCE, CONTENTS, RUNNING_HEAD, HEADING, CHART, TITLE, TABLE)
 
 URL = re.compile(r"(https?://|www\.|doi\.org|\.pdf\b|\.(org|gov|com|int|mil)/)", re.IGNORECASE)
 CITATION_MARKS = (

@@ -17,6 +17,15 @@ WORD = re.compile(r"\w+", re.UNICODE)
 MAX_HEADING_WORDS = 30
 
 
+# A table row ("Kenya 1,204 1,310 1,498"): its cells, figures and years (index.text so that
+# ingest, which finds tables, and the verdict, which reads a table's sentences, share one test).
+CELL_NUMBER = re.compile(r"^[-+(]?[$€£]?\d[\d,.]*%?\)?$|^[-–—]$|^n/?a$", re.IGNORECASE)
+YEAR = re.compile(r"^(19|20)\d{2}([-–/]\d{2,4})?$")
+MIN_NUMBERS_PER_ROW = 2
+MIN_NUMBER_SHARE = 0.3
+MAX_ROW_WORDS = 30
+
+
 def strip_emphasis(text: str) -> str:
     # Repeat for nested emphasis such as "**bold *italic***".
     while True:
@@ -104,3 +113,12 @@ def clean_text(text: str) -> str:
     if SURROGATE.search(text):
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return text.replace("\x00", "")
+
+
+def is_table_row(line: str) -> bool:
+    """A table row: short, with at least two figures making up a good share of its cells."""
+    cells = line.split()
+    if not cells or len(cells) > MAX_ROW_WORDS:
+        return False
+    numbers = sum(bool(CELL_NUMBER.match(c)) and not YEAR.match(c) for c in cells)
+    return numbers >= MIN_NUMBERS_PER_ROW and numbers / len(cells) >= MIN_NUMBER_SHARE

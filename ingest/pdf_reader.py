@@ -25,9 +25,9 @@ from pathlib import Path
 from ingest.errors import Corrupt, NeedsPassword, NoTextLayer, OcrUnavailable, ReportError, TimedOut, TooLarge
 from ingest.ocr import PAGE_TIMEOUT_S
 from ingest.readers import ReadOptions
-from ingest.tables import CAPTION, YEAR, is_header, is_row, keep_rows
+from ingest.tables import CAPTION, is_header, keep_rows
 from index.records import Document, Heading, Page
-from index.text import BULLET, NUMBERED, clean_text, is_heading_like
+from index.text import BULLET, NUMBERED, YEAR, clean_text, is_heading_like, is_table_row
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # A PDF with fewer letters than this in all its pages has no text layer (a scan, a drawing).
@@ -406,4 +406,4 @@ def _part_of_a_table(line: str) -> bool:
     it names a table, not the report. Taken as the title, its words made every question about
     such figures "name" that report."""
     header_of_years = is_header(line) and sum(bool(YEAR.match(cell)) for cell in line.split()) >= 2
-    return bool(CAPTION.match(line)) or is_row(line) or header_of_years
+    return bool(CAPTION.match(line)) or is_table_row(line) or header_of_years

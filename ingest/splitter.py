@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from index.language import detect_language
-from index.passage_kind import TITLE, mark_kinds
+from index.passage_kind import TABLE, TITLE, mark_kinds
 from index.records import Document, Heading, Page, Passage
 from index.text import (BULLET, NUMBERED, is_heading_like, is_list_item, sentence_spans,
                    strip_emphasis, word_count)
@@ -50,7 +50,7 @@ OPENING_QUOTES = "\"'“‘(["
 # A long line with at least this share of its words in lower case reads as a sentence.
 TEXT_LOWER_CASE_SHARE = 1 / 3
 # Blocks whose passages get their kind from the splitter, not from their text (index.passage_kind).
-MARKED_KINDS = {"table": "table", "title": TITLE}
+MARKED_KINDS = {"table": TABLE, "title": TITLE}
 
 
 @dataclass

@@ -15,13 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CELL_NUMBER = re.compile(r"^[-+(]?[$€£]?\d[\d,.]*%?\)?$|^[-–—]$|^n/?a$", re.IGNORECASE)
-YEAR = re.compile(r"^(19|20)\d{2}([-–/]\d{2,4})?$")
+from index.text import CELL_NUMBER, MAX_ROW_WORDS, YEAR, is_table_row
+
 CAPTION = re.compile(r"^\s*(Table|Tab\.|Figure|Fig\.|Exhibit|Chart|Annex table)\s*[\w.-]*\d", re.IGNORECASE)
 MIN_ROWS = 3
-MIN_NUMBERS_PER_ROW = 2
-MIN_NUMBER_SHARE = 0.3
-MAX_ROW_WORDS = 30
 ROWS_PER_PASSAGE = 4
 # How far above the header a caption may be (lines).
 CAPTION_REACH = 2
@@ -42,15 +39,6 @@ class Table:
         lead = [line for line in (self.caption, self.header) if line]
         return [lead + list(self.rows[i:i + rows_per_passage])
                 for i in range(0, len(self.rows), rows_per_passage)]
-
-
-def is_row(line: str) -> bool:
-    """A table row: short, with at least two figures making up a good share of its cells."""
-    cells = line.split()
-    if not cells or len(cells) > MAX_ROW_WORDS:
-        return False
-    numbers = sum(bool(CELL_NUMBER.match(c)) and not YEAR.match(c) for c in cells)
-    return numbers >= MIN_NUMBERS_PER_ROW and numbers / len(cells) >= MIN_NUMBER_SHARE
 
 
 def is_header(line: str) -> bool:
@@ -94,11 +82,11 @@ def _find_tables(lines: list[str]) -> list[Table]:
     tables: list[Table] = []
     i = 0
     while i < len(lines):
-        if not is_row(lines[i]):
+        if not is_table_row(lines[i]):
             i += 1
             continue
         end = i
-        while end < len(lines) and is_row(lines[end]):
+        while end < len(lines) and is_table_row(lines[end]):
             end += 1
         if end - i >= MIN_ROWS:
             tables.append(_table(lines, i, end))

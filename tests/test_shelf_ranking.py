@@ -7,10 +7,11 @@ import pytest
 
 from index.passage_kind import mark_kinds, passage_kind
 from index.records import Passage
+from index.text import is_table_row
 from index.retrieval.keyterms import KeyTerm, Vocabulary, key_terms, missing_terms
 from index.retrieval import rerank
 from index.retrieval.ranking import RankingQuery
-from ingest.tables import Table, find_tables, is_row
+from ingest.tables import Table, find_tables
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -155,7 +156,7 @@ def test_table_rows_keep_caption_and_header():
     ("In 2022, some 15,000 victims from 40 countries were detected outside Africa.", False),
 ], ids=["row", "header-of-years", "sentence-with-numbers"])
 def test_is_row(line, row):
-    assert is_row(line) is row
+    assert is_table_row(line) is row
 
 
 def test_named_report_is_the_one_whose_title_words_the_question_uses():
@@ -457,3 +458,41 @@ def test_a_candidate_holding_the_words_its_rivals_lack_gains():
     adjusted = rerank.adjust(question, np.array([0, 1]), fused, passages)
     gains = (adjusted / fused).tolist()
     assert gains[0] < gains[1] and int(np.argmax(adjusted)) == 1
+
+
+def _table_passage(kind: str) -> Passage:
+    text = ("Table 5. Detected victims of trafficking for forced labour, Western Balkans\n"
+            "Country 2019 2020 2021\nAlbania 1,082 1,977 2,148\nKosovo 826 3,454 293")
+    return Passage(id="annex:p5:1", report="annex.pdf", title="Annex", year=None, text=text, page=5, page_end=5,
+                   page_label="5", page_end_label=None, section=None, speaker=None, organisation=None,
+                   part=None, kind=kind)
+
+
+@pytest.mark.parametrize("kind, expected", [("table", 0.3), ("content", 0.6)], ids=["table", "content"])
+def test_the_verdict_reads_a_table_by_its_caption_and_header_not_its_rows(kind, expected):
+    """A row is a name and figures, close to any question naming the place; a table answers only
+    through what its caption and header say. Text that is not a table is read whole."""
+    from index.retrieval.ranking import verdict_sentence_score
+
+    passage = _table_passage(kind)
+    sentences = passage.text.split("\n")
+    assert verdict_sentence_score(passage, sentences, [0.3, 0.1, 0.6, 0.5]) == expected
+
+
+def test_a_question_about_football_is_not_answered_by_a_table_row_naming_albania(tmp_path: Path):
+    """With the real model, "Albania 1,082 …" alone is about as close to the question as an answer
+    (cosine 0.3-0.4); the verdict reads the table's caption and header, which are not."""
+    from index.retrieval.search import open_searcher
+    from ingest.pipeline import IngestRun
+
+    annex = tmp_path / "annex.txt"
+    annex.write_text("[p. 5]\nTable 5. Detected victims of trafficking for forced labour, Western Balkans, by country\n"
+                     "Country 2019 2020 2021 2022\nAlbania 1,082 1,977 2,148 3,605\n"
+                     "Bosnia and Herzegovina 1,788 2,722 3,984 1,702\nKosovo 826 3,454 293 1,237\n"
+                     "Montenegro 1,242 1,143 559 2,315\n", "utf-8")
+    assert IngestRun(tmp_path / "store", multilingual_factory=lambda: None).execute([annex]).ok
+    searcher = open_searcher(tmp_path / "store")
+    [table] = [p for p in searcher.store.passages if "Albania" in p.text]
+    assert table.kind == "table"
+    assert searcher.ask("Which football team won the Albanian league?").answered is False
+    assert searcher.ask("How many victims of forced labour were detected in Albania in 2021?").answered is True

@@ -21,9 +21,11 @@ from typing import Mapping, Protocol, Sequence
 
 import numpy as np
 
+from index.passage_kind import TABLE
 from index.records import Passage
 from index.retrieval import rerank
 from index.retrieval.query import gloss_coverage
+from index.text import is_table_row
 
 SIGNALS = ("dense", "sentence", "lexical", "multilingual", "within-report")
 # Weights of the signals in the fusion (a sum of scaled scores, `fuse`). English weights chosen
@@ -110,7 +112,8 @@ class Candidates:
     """Every signal's top list, plus the best-sentence cosine of every passage in any list.
 
     `best_sentence` covers every row that appears in any list (the answered verdict reads it
-    for the first ANSWER_DEPTH rows, whichever signal brought them in).
+    for the first ANSWER_DEPTH rows, whichever signal brought them in); a table's is its caption's
+    or header's (`verdict_sentence_score`).
     """
 
     lists: Mapping[str, SignalList]
@@ -219,6 +222,16 @@ def answers(query: RankingQuery, top_rows: Sequence[int], candidates: Candidates
     multilingual = max((score for score in found if score is not None), default=None)
     return MULTILINGUAL_ANSWER_THRESHOLD is not None and multilingual is not None \
         and multilingual >= MULTILINGUAL_ANSWER_THRESHOLD
+
+
+def verdict_sentence_score(passage: Passage, sentences: Sequence[str], scores: Sequence[float]) -> float:
+    """The best score among the sentences of `passage` the verdict reads (`answers`): all of them,
+    but a table's rows only through its caption and header. A row is a name and figures
+    ("Bosnia and Herzegovina 1,788 2,722 …"), close to any question naming the place: it made
+    "Which football team won the Albanian league?" answered. `sentences[i]` scored `scores[i]`."""
+    if passage.kind == TABLE:
+        scores = [score for text, score in zip(sentences, scores) if not is_table_row(text)]
+    return max((float(score) for score in scores), default=-1.0)
 
 
 def signal_score(candidates: Candidates, signal: str, row: int) -> float | None:

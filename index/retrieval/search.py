@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
+from index.passage_kind import TABLE
 from index.records import Passage
 from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
@@ -169,6 +170,11 @@ class Searcher:
 
         lists["sentence"] = ranking.SignalList(*top_rows(pool, best, depth))
         best_sentence = {int(r): float(s) for r, s in zip(pool, best)}
+        for row in best_sentence:
+            passage = self.store.passages[row]
+            if passage.kind == TABLE:  # the verdict reads a table by its caption and header
+                texts = [passage.text[start:end] for _, start, end in self._sentences.of(row)]
+                best_sentence[row] = ranking.verdict_sentence_score(passage, texts, sentence_scores[row])
         return ranking.Candidates(lists, best_sentence), sentence_scores
 
     def _named_and_implied(self, rq: ranking.RankingQuery) -> tuple[str | None, str | None]:
