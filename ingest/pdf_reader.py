@@ -47,6 +47,8 @@ OCR_PAGE_ALLOWANCE_S = PAGE_TIMEOUT_S + 30
 # How long the child may take to exit after its last event.
 EXIT_GRACE_S = 5
 DIGITS = re.compile(r"\d+")
+# A table's header line, not a title, names at least this many years ("Country 2019 2020 2021").
+MIN_HEADER_YEARS = 3
 LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 PRIVATE_USE_BULLET = re.compile("^[\uf0a7\uf0b7\uf076\uf0d8\uf0fc\u25aa\u25cf\u2022\u25e6\u2023\u2043]\\s*")
 
@@ -401,9 +403,9 @@ def _title(result: dict, pages: tuple[Page, ...], report: str) -> str:
 
 
 def _part_of_a_table(line: str) -> bool:
-    """A table's caption ("Table 1. Detected victims …"), header of years ("Country 2019 2020 …";
-    one year, as in "2006 CAAHT Annual Conference Report", is a title's) or row:
+    """A table's caption ("Table 1. Detected victims …"), header of years ("Country 2019 2020 2021";
+    a year or two, as in "Annual Report 2019 2020", are a title's) or row:
     it names a table, not the report. Taken as the title, its words made every question about
     such figures "name" that report."""
-    header_of_years = is_header(line) and sum(bool(YEAR.match(cell)) for cell in line.split()) >= 2
+    header_of_years = is_header(line) and sum(bool(YEAR.match(cell)) for cell in line.split()) >= MIN_HEADER_YEARS
     return bool(CAPTION.match(line)) or is_table_row(line) or header_of_years

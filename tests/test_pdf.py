@@ -226,7 +226,8 @@ def test_clean_text(raw, clean):
     ("Burundi 1,928 747 2,985 2,371 +23%", True),
     ("Human Trafficking Awareness Guide for Convenience Retail Employees", False),
     ("2006 CAAHT Annual Conference Report", False),
-], ids=["caption", "header-of-years", "row", "title", "title-with-a-year"])
+    ("Annual Report 2019 2020", False),
+], ids=["caption", "header-of-years", "row", "title", "title-with-a-year", "title-with-two-years"])
 def test_a_tables_lines_are_not_a_reports_title(line, of_a_table):
     assert _part_of_a_table(line) is of_a_table
 

@@ -7,10 +7,10 @@ import pytest
 
 from index.passage_kind import mark_kinds, passage_kind
 from index.records import Passage
-from index.text import is_table_row
 from index.retrieval.keyterms import KeyTerm, Vocabulary, key_terms, missing_terms
 from index.retrieval import rerank
 from index.retrieval.ranking import RankingQuery
+from index.text import is_table_row
 from ingest.tables import Table, find_tables
 
 
@@ -155,7 +155,7 @@ def test_table_rows_keep_caption_and_header():
     ("Country 2019 2020 2021 2022 Change", False),
     ("In 2022, some 15,000 victims from 40 countries were detected outside Africa.", False),
 ], ids=["row", "header-of-years", "sentence-with-numbers"])
-def test_is_row(line, row):
+def test_is_table_row(line, row):
     assert is_table_row(line) is row
 
 
@@ -430,7 +430,9 @@ def _section_passage(pid: str, text: str, section: str, speaker: str, kind: str 
     ("Who should victims talk to about mediation with their families?", 0),
     ("Who gave the presentation on mediation between victims and their families?", 2),
     ("Who should give a talk on mediation between victims and their families?", 0),
-], ids=["who-talked", "what", "who-should", "who-gave-a-presentation", "who-should-give-a-talk"])
+    ("Who made the decision on mediation after the presentation to victims and their families?", 0),
+], ids=["who-talked", "what", "who-should", "who-gave-a-presentation", "who-should-give-a-talk",
+        "who-made-a-decision"])
 def test_a_presenter_question_puts_the_best_sections_presenter_line_first(question, first):
     """However far behind the content, the presenter's line of the best passage's section comes
     first; the line of another section does not move."""
@@ -460,23 +462,31 @@ def test_a_candidate_holding_the_words_its_rivals_lack_gains():
     assert gains[0] < gains[1] and int(np.argmax(adjusted)) == 1
 
 
-def _table_passage(kind: str) -> Passage:
-    text = ("Table 5. Detected victims of trafficking for forced labour, Western Balkans\n"
-            "Country 2019 2020 2021\nAlbania 1,082 1,977 2,148\nKosovo 826 3,454 293")
-    return Passage(id="annex:p5:1", report="annex.pdf", title="Annex", year=None, text=text, page=5, page_end=5,
-                   page_label="5", page_end_label=None, section=None, speaker=None, organisation=None,
-                   part=None, kind=kind)
+CAPTIONED_TABLE = ("Table 5. Detected victims of trafficking for forced labour, Western Balkans\n"
+                   "Country 2019 2020 2021\nAlbania 1,082 1,977 2,148\nBosnia and Herz. 1,788 2,722 3,984")
+ROWS_ONLY = "Kosovo 826 3,454 293\nMontenegro 1,242 1,143 559"
 
 
-@pytest.mark.parametrize("kind, expected", [("table", 0.3), ("content", 0.6)], ids=["table", "content"])
-def test_the_verdict_reads_a_table_by_its_caption_and_header_not_its_rows(kind, expected):
-    """A row is a name and figures, close to any question naming the place; a table answers only
-    through what its caption and header say. Text that is not a table is read whole."""
+@pytest.mark.parametrize("text, kind, expected", [
+    (CAPTIONED_TABLE, "table", 0.3),
+    (CAPTIONED_TABLE, "content", 0.6),
+    (ROWS_ONLY, "table", 0.6),
+], ids=["table-read-by-caption-and-header", "text-read-whole", "rows-only-read-by-rows"])
+def test_the_verdict_reads_a_table_by_its_caption_and_header_not_its_rows(text, kind, expected):
+    """A row is a name and figures, close to any question naming the place; a table answers
+    through what its caption and header say, its rows found by line even where a row's sentences
+    split at an abbreviation ("Bosnia and Herz."). Text that is not a table is read whole; a
+    table's piece without caption or header (a cut or continued table) by its rows."""
     from index.retrieval.ranking import verdict_sentence_score
+    from index.text import sentence_spans
 
-    passage = _table_passage(kind)
-    sentences = passage.text.split("\n")
-    assert verdict_sentence_score(passage, sentences, [0.3, 0.1, 0.6, 0.5]) == expected
+    passage = Passage(id="annex:p5:1", report="annex.pdf", title="Annex", year=None, text=text, page=5,
+                      page_end=5, page_label="5", page_end_label=None, section=None, speaker=None,
+                      organisation=None, part=None, kind=kind)
+    first_row = text.find("Albania") if "Albania" in text else 0
+    starts = [start for start, _ in sentence_spans(text)]
+    scores = [0.3 if start < first_row else 0.6 for start in starts]
+    assert verdict_sentence_score(passage, starts, scores) == expected
 
 
 def test_a_question_about_football_is_not_answered_by_a_table_row_naming_albania(tmp_path: Path):

@@ -65,7 +65,8 @@ PRESENTER_BOOST = 1.3
 PRESENTER_QUESTION = re.compile(r"^\W*(who|kush|which (speakers?|presenters?|organi[sz]ations?))\b.*"
                                 r"\b(presented|presents|presenting|spoke|speaks?|speaking|"
                                 r"talked|talks?|discuss(ed|es)?|represent\w*|prezant\w*|fol(i|ën|ur|ën)?|"
-                                r"(gave|give|made|delivered)\b.*\b(presentation|talk|speech))\b",
+                                r"(gave|gives?|made|delivered|mbajti|mbajtën|dha)\s+(\S+\s+){0,3}?"
+                                r"(presentations?|talks?|speech(es)?|prezantimin|fjalimin))\b",
                                 re.IGNORECASE)
 # A question about who presented at the conference, in the past and without a modal ("Who talked
 # about mediation?", "Who gave the presentation on …?", not "Who should victims talk to?"): its
@@ -74,7 +75,8 @@ PRESENTED_QUESTION = re.compile(
     r"^\W*(who|kush|which (speakers?|presenters?|organi[sz]ations?))\b"
     r"(?!.*\b(should|shall|can|could|would|will|must|may|might|duhet|mund)\b).*"
     r"\b(presented|spoke|talked|discussed|represented|prezantoi|prezantuan|foli|folën|"
-    r"(gave|made|delivered)\b.*\b(presentation|talk|speech))\b", re.IGNORECASE)
+    r"(gave|made|delivered|mbajti|mbajtën|dha)\s+(\S+\s+){0,3}?(presentations?|talks?|speech(es)?|prezantimin|"
+    r"fjalimin))\b", re.IGNORECASE)
 # ... and the presenter's line of the best candidate's section leads it by this share.
 PRESENTER_LEAD = 0.001
 # A question stripped of the words naming its report must keep this many words to be asked so.

@@ -173,8 +173,8 @@ class Searcher:
         for row in best_sentence:
             passage = self.store.passages[row]
             if passage.kind == TABLE:  # the verdict reads a table by its caption and header
-                texts = [passage.text[start:end] for _, start, end in self._sentences.of(row)]
-                best_sentence[row] = ranking.verdict_sentence_score(passage, texts, sentence_scores[row])
+                starts = [int(start) for _, start, _ in self._sentences.of(row)]
+                best_sentence[row] = ranking.verdict_sentence_score(passage, starts, sentence_scores[row])
         return ranking.Candidates(lists, best_sentence), sentence_scores
 
     def _named_and_implied(self, rq: ranking.RankingQuery) -> tuple[str | None, str | None]:

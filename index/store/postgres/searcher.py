@@ -247,9 +247,8 @@ def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None, named: str 
     lists = {"multilingual": ranking.SignalList(np.array([row.row_id for row in first], np.int64),
                                                 np.array([row.multilingual for row in first], np.float32))} \
         if first else {}
-    best = {rows[i].row_id: ranking.verdict_sentence_score(
-        rows[i].passage, [rows[i].passage.text[a:b] for a, b in zip(rows[i].starts, rows[i].stops)],
-        rows[i].sentence_scores) for i in order[:ranking.ANSWER_DEPTH]}
+    best = {rows[i].row_id: ranking.verdict_sentence_score(rows[i].passage, rows[i].starts, rows[i].sentence_scores)
+            for i in order[:ranking.ANSWER_DEPTH]}
     answered = ranking.answers(rq, head, ranking.Candidates(lists, best))
     if answered and ranking.KEY_TERM_CHECK:
         answered = not rerank.unanswered_terms(rq.text, head, _Lookup(lookup))
