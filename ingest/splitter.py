@@ -30,7 +30,9 @@ MAX_WORDS = 120
 # chart's caption alone is marked "chart", a cover page and front matter "title". 13: endnotes
 # opening with their number or run together are references, and so are fragments on a notes page.
 # 14: a note opening with its number needs two source marks; "Figure 3 shows …" is text.
-SPLITTER_VERSION = 14
+# 15: a table passage holds only as many rows as fit with its caption and header, so that a
+# wide table's rows are never cut off from them.
+SPLITTER_VERSION = 15
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16
@@ -82,10 +84,11 @@ class _State:
     # from the reader (extract title, PDF outline): such lines then name the section.
     heading_from_text: bool = True
     blocks: list[Block] = field(default_factory=list)
+    max_words: int = MAX_WORDS
 
 
 def split_document(doc: Document, *, max_words: int = MAX_WORDS) -> list[Passage]:
-    blocks = _merge_related(_blocks(doc.pages))
+    blocks = _merge_related(_blocks(doc.pages, max_words))
     passages: list[Passage] = []
     counters: dict[str, int] = {}
     known: dict[str, str] = {}
@@ -99,8 +102,8 @@ def split_document(doc: Document, *, max_words: int = MAX_WORDS) -> list[Passage
     return mark_kinds(passages, known=known)
 
 
-def _blocks(pages: tuple[Page, ...]) -> list[Block]:
-    state = _State()
+def _blocks(pages: tuple[Page, ...], max_words: int = MAX_WORDS) -> list[Block]:
+    state = _State(max_words=max_words)
     for page in pages:
         if page.heading is not None:
             state.heading, state.part, state.heading_from_text = page.heading, None, False
@@ -168,7 +171,7 @@ def _append_wrapped_item(block: Block, line: str) -> None:
 
 def _table_blocks(state: _State, page: Page, table: Table) -> None:
     """A few rows of a table per passage, each under the table's caption and header line."""
-    for lines in table.passages():
+    for lines in table.passages(max_words=state.max_words):
         block = _start(state, page, "table", lines[0])
         block.lines.extend(lines[1:])
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.text import CELL_NUMBER, MAX_ROW_WORDS, YEAR, is_table_row
+from index.text import CELL_NUMBER, MAX_ROW_WORDS, YEAR, is_table_row, word_count
 
 CAPTION = re.compile(r"^\s*(Table|Tab\.|Figure|Fig\.|Exhibit|Chart|Annex table)\s*[\w.-]*\d", re.IGNORECASE)
 MIN_ROWS = 3
@@ -34,11 +34,20 @@ class Table:
     header: str | None
     rows: tuple[str, ...]
 
-    def passages(self, rows_per_passage: int = ROWS_PER_PASSAGE) -> list[list[str]]:
-        """Lines of each passage: caption, header, then a few rows."""
+    def passages(self, rows_per_passage: int = ROWS_PER_PASSAGE, max_words: int | None = None) -> list[list[str]]:
+        """Lines of each passage: caption, header, then a few rows: at most `rows_per_passage`,
+        and no more than fit in `max_words` words with the caption and header (at least one), so
+        that a wide table is not cut later between its header and its rows."""
         lead = [line for line in (self.caption, self.header) if line]
-        return [lead + list(self.rows[i:i + rows_per_passage])
-                for i in range(0, len(self.rows), rows_per_passage)]
+        groups: list[list[str]] = []
+        for row in self.rows:
+            group = groups[-1] if groups else None
+            if group is None or len(group) == rows_per_passage or \
+                    (max_words is not None and word_count("\n".join([*lead, *group, row])) > max_words):
+                groups.append([row])
+            else:
+                group.append(row)
+        return [lead + group for group in groups]
 
 
 def is_header(line: str) -> bool:

@@ -150,6 +150,19 @@ def test_table_rows_keep_caption_and_header():
         [lines[1], lines[2], lines[3], lines[4]], [lines[1], lines[2], lines[5]]]
 
 
+def test_a_wide_tables_passages_hold_only_the_rows_that_fit_with_its_caption_and_header():
+    """A passage the splitter would cut (over its word limit) would leave rows without their
+    header; fewer rows per passage keep every figure under its column names."""
+    caption, header = "Table 7. Revenue by segment", "Segment Q1 Q2 Q3 Q4 FY"
+    rows = ("North 1,204 1,310 1,498 1,602 5,614", "South 804 910 1,098 1,202 4,014",
+            "East 604 710 898 1,002 3,214")
+    table = Table(start=0, end=5, caption=caption, header=header, rows=rows)
+    # caption and header: 11 words; each row 11 ("1,204" counts as two)
+    assert table.passages(rows_per_passage=4, max_words=33) == [
+        [caption, header, rows[0], rows[1]], [caption, header, rows[2]]]
+    assert table.passages(rows_per_passage=4, max_words=5) == [[caption, header, row] for row in rows]
+
+
 @pytest.mark.parametrize("line, row", [
     ("Algeria 850 2,382 2,815 271 -68%", True),
     ("Country 2019 2020 2021 2022 Change", False),
