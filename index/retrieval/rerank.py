@@ -62,21 +62,22 @@ HONORIFICS = frozenset({"mr", "ms", "mrs", "dr", "prof", "z", "znj", "zj"})
 # A question that asks who presented or spoke ("Who presented…?", "Kush foli…?") is answered by
 # the line that names a presentation's speaker: such a passage gains this factor.
 PRESENTER_BOOST = 1.3
-PRESENTER_QUESTION = re.compile(r"^\W*(who|kush|which (speakers?|presenters?|organi[sz]ations?))\b.*"
+# The two questions below share how they ask ("Who …", "Which speakers …") and what a talk is
+# ("… gave the presentation on …": at most three words between the verb and the talk).
+_ASKS_WHO = r"^\W*(who|kush|which (speakers?|presenters?|organi[sz]ations?))\b"
+_A_TALK = r"\s+(\S+\s+){0,3}?(presentations?|talks?|speech(es)?|prezantimin|fjalimin)"
+PRESENTER_QUESTION = re.compile(_ASKS_WHO + r".*"
                                 r"\b(presented|presents|presenting|spoke|speaks?|speaking|"
                                 r"talked|talks?|discuss(ed|es)?|represent\w*|prezant\w*|fol(i|ën|ur|ën)?|"
-                                r"(gave|gives?|made|delivered|mbajti|mbajtën|dha)\s+(\S+\s+){0,3}?"
-                                r"(presentations?|talks?|speech(es)?|prezantimin|fjalimin))\b",
+                                r"(gave|gives?|made|delivered|mbajti|mbajtën|dha)" + _A_TALK + r")\b",
                                 re.IGNORECASE)
 # A question about who presented at the conference, in the past and without a modal ("Who talked
 # about mediation?", "Who gave the presentation on …?", not "Who should victims talk to?"): its
 # presenter's line goes first.
 PRESENTED_QUESTION = re.compile(
-    r"^\W*(who|kush|which (speakers?|presenters?|organi[sz]ations?))\b"
-    r"(?!.*\b(should|shall|can|could|would|will|must|may|might|duhet|mund)\b).*"
+    _ASKS_WHO + r"(?!.*\b(should|shall|can|could|would|will|must|may|might|duhet|mund)\b).*"
     r"\b(presented|spoke|talked|discussed|represented|prezantoi|prezantuan|foli|folën|"
-    r"(gave|made|delivered|mbajti|mbajtën|dha)\s+(\S+\s+){0,3}?(presentations?|talks?|speech(es)?|prezantimin|"
-    r"fjalimin))\b", re.IGNORECASE)
+    r"(gave|made|delivered|mbajti|mbajtën|dha)" + _A_TALK + r")\b", re.IGNORECASE)
 # ... and the presenter's line of the best candidate's section leads it by this share.
 PRESENTER_LEAD = 0.001
 # A question stripped of the words naming its report must keep this many words to be asked so.
