@@ -225,6 +225,27 @@ def test_a_question_naming_a_report_gets_the_within_report_list_on_both_backends
     assert statements[-1]["within"] is True
 
 
+def test_both_backends_know_the_reports_a_name_characterises(db_url: str, tmp_path: Path):
+    """"UNODC" is printed in a tenth of the global report's passages, "Peru" once: a question
+    "according to UNODC" is answered from a passage that does not repeat it, on both backends."""
+    glotip = tmp_path / "global-report.txt"
+    other = "".join(f"\n\nCourts in country {i} convicted {i + 2} traffickers." for i in range(8))
+    glotip.write_text("UNODC collected data from 40 countries.\n\nUNODC thanks the member states.\n\n"
+                      "In 2023, armed groups recruited 5,000 children in Africa.\n\n"
+                      f"One case in Peru involved mining.{other}\n", "utf-8")
+    kukes = tmp_path / "kukes-2006.txt"
+    kukes.write_text("The Kukës committee met twice.\n", "utf-8")
+    assert ingest_files(tmp_path / "store", [glotip, kukes]).ok
+    export_to_postgres(tmp_path / "store", db_url)
+    pg = PostgresSearcher(db_url, HashingEmbedder())
+    embedded = open_searcher(tmp_path / "store", embedder=HashingEmbedder())
+    assert pg._characterised_by("UNODC") == embedded._characterised_by("UNODC") == {"global-report.txt"}
+    assert pg._characterised_by("Peru") == embedded._characterised_by("Peru") == frozenset()
+    question = "How many children did armed groups recruit in Africa in 2023 according to UNODC?"
+    got, want = pg.ask(question, k=3), embedded.ask(question, k=3)
+    assert (got.answered, got.hits[0].passage) == (want.answered, want.hits[0].passage)
+
+
 @pytest.fixture(scope="module")
 def filter_db(pg_server) -> str:
     """3,000 passages of one organisation and 4 of another (hashing vectors)."""

@@ -109,7 +109,8 @@ def test_a_report_without_pages_has_no_front_matter():
     ("What did Mr. Azem Tema say about the bylaws?", ["Azem", "Tema"]),
     ("How do I bake sourdough bread?", []),
     ("How much was paid, $11,000?", ["$11,000"]),
-], ids=["country-year", "inner-capital", "title-skipped", "none", "money"])
+    ("To which number can an SMS about trafficking be sent?", []),
+], ids=["country-year", "inner-capital", "title-skipped", "none", "money", "common-initialism"])
 def test_key_terms(question, terms):
     assert [t.text for t in key_terms(question)] == terms
 
@@ -284,6 +285,34 @@ def test_a_question_joining_two_names_is_answered_by_the_first_two_passages(ques
     passages = (_passage("k:p20:1", first, 20), _passage("k:p21:1", "The conference closed at noon.", 21),
                 _passage("k:p23:1", second, 23))
     assert [t.text for t in rerank.unanswered_terms(question, [0, 2], passages)] == missing
+
+
+@pytest.mark.parametrize("holding, characterised", [
+    ({"g.pdf": 17, "k.txt": 1}, {"g.pdf"}),
+    ({"g.pdf": 9}, set()),
+    ({}, set()),
+], ids=["printed-all-through", "printed-here-and-there", "printed-nowhere"])
+def test_a_name_characterises_the_reports_printing_it_in_a_tenth_of_their_passages(holding, characterised):
+    sizes = {"g.pdf": 100, "k.txt": 60}
+    assert rerank.characterising_reports(holding, sizes) == characterised
+
+
+@pytest.mark.parametrize("characterises, missing", [
+    (frozenset({"g.pdf"}), []),
+    (frozenset({"k.txt"}), ["UNODC"]),
+    (frozenset(), ["UNODC"]),
+], ids=["the-passages-report", "another-report", "no-report"])
+def test_a_name_a_report_is_about_is_held_by_each_of_its_passages(characterises, missing):
+    """"According to the UNODC global report …": the answering passage need not repeat the publisher
+    the report prints all through; a name only another report is about is still missing, and so is
+    a year (only names are read so)."""
+    passages = (_passage("g:p12:1", "In 2023, between 4,500 and 5,000 children were recruited by armed groups.",
+                         12, report="g.pdf"),)
+    question = "How many children did armed groups recruit in 2023, according to UNODC?"
+    found = rerank.unanswered_terms(question, [0], passages, characterised=lambda name: characterises)
+    assert [t.text for t in found] == missing
+    assert [t.text for t in rerank.unanswered_terms(question.replace("2023", "2019"), [0], passages,
+                                                    characterised=lambda name: frozenset({"g.pdf"}))] == ["2019"]
 
 
 @pytest.mark.parametrize("question, terms", [

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from index.text import fold
 
@@ -29,7 +29,9 @@ NOT_NAMES = frozenset(fold(w) for w in (
     "there i if as per please tell name list give show explain describe mr mrs ms dr prof "
     # Albanian question and function words
     "sa kush cfare cilat cilet cili cila ku si pse kur a eshte jane ne per nga dhe nje qe se u e te i ka kane "
-    "mund duhet ishte ishin cili cilit cilen".split()))
+    "mund duhet ishte ishin cili cilit cilen "
+    # capitals that name a kind of thing, not one thing: "send an SMS" is answered by "text HELP to …"
+    "sms tv id pdf gps url faq atm".split()))
 # Small words inside a name ("Department of Defense") that an initialism skips.
 NAME_JOINERS = frozenset("of the and for on in de du des la le al".split())
 # A question term matches a passage word this close in spelling (0–1, difflib ratio).
@@ -137,18 +139,21 @@ def _initialisms(tokens: list[str]) -> set[str]:
     return out
 
 
-def missing_terms(terms: tuple[KeyTerm, ...], windows: Iterable[Iterable[str]]) -> tuple[KeyTerm, ...]:
+def missing_terms(terms: tuple[KeyTerm, ...], windows: Iterable[Iterable[str]],
+                  known: Sequence[frozenset[str]] = ()) -> tuple[KeyTerm, ...]:
     """The key terms that no single window holds all of: empty when some window holds them all.
 
-    Each window is a candidate passage read with its context. Returns the terms missing from
-    the window that holds the most of them.
+    Each window is a candidate passage read with its context; `known[i]`, when given, holds the
+    folded terms window i holds whatever its words (the names its report is about). Returns the
+    terms missing from the window that holds the most of them.
     """
     if not terms:
         return ()
     best: tuple[KeyTerm, ...] | None = None
-    for window in windows:
+    for i, window in enumerate(windows):
         vocabulary = Vocabulary.of(window)
-        missing = tuple(t for t in terms if not vocabulary.has(t))
+        given = known[i] if i < len(known) else frozenset()
+        missing = tuple(t for t in terms if t.folded not in given and not vocabulary.has(t))
         if not missing:
             return ()
         if best is None or len(missing) < len(best):

@@ -17,7 +17,7 @@ Signals (a name → one score per passage, higher is better):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -149,13 +149,14 @@ def candidate_depth(k: int) -> int:
 
 def rank(query: RankingQuery, candidates: Candidates, passages: PassageLookup, *, k: int,
          multilingual: bool, focus: str | None = None, named: str | None = None,
-         implied: str | None = None) -> Ranking:
+         implied: str | None = None, characterised: Callable[[str], frozenset[str]] | None = None) -> Ranking:
     """Fuse the signals' top lists by their scaled scores, rerank the head with what the
     shelf knows (`index.retrieval.rerank`), and judge whether the top answers.
 
     `focus` is the report in focus (the one filtered to, or last cited): a question that
     points at "this report" or "this region" is read as about it. `named` is the report the
     question names by its title, `implied` the one report holding a name the question uses.
+    `characterised(name)`: the reports printing a name all through (`rerank.unanswered_terms`).
     Ties keep the lower row first, so the order is deterministic whatever the backend.
     """
     signal_weights = weights(query.language, multilingual=multilingual)
@@ -171,7 +172,7 @@ def rank(query: RankingQuery, candidates: Candidates, passages: PassageLookup, *
     head = tuple(int(r) for r in rows[order])
     answered = answers(query, head, candidates)
     if answered and KEY_TERM_CHECK:
-        answered = not rerank.unanswered_terms(query.text, head, passages)
+        answered = not rerank.unanswered_terms(query.text, head, passages, characterised=characterised)
     return Ranking(head[:k], tuple(float(s) for s in fused[order[:k]]), answered)
 
 

@@ -97,6 +97,10 @@ GENERIC_NAME_WORDS = frozenset({"pdf", "txt", "final", "updat", "extract", "repo
 ALBANIAN_CASE_ENDINGS = ("jen", "eve", "ës", "ën")
 # ... read only on words this long: "Save" (the Children) is English.
 MIN_INFLECTED_LENGTH = 6
+# A name printed in at least this share of a report's passages counts as held by all of them in
+# the key-term check (`characterising_reports`): "UNODC" in 17% of its global report's passages,
+# "Kukës" in the conference report; a country named once in an endnote is not.
+REPORT_NAME_SHARE = 0.1
 # How many of the top passages (with their neighbours) the key-term check reads.
 KEY_TERM_WINDOWS = 10
 # ... and how many of the first it also reads together, for a question joining two names
@@ -326,24 +330,41 @@ def window(passages: Sequence[Passage], row: int, *, neighbours: bool = True) ->
     return texts
 
 
-def unanswered_terms(question: str, top_rows: Sequence[int], passages: Sequence[Passage]) -> tuple[KeyTerm, ...]:
+def unanswered_terms(question: str, top_rows: Sequence[int], passages: Sequence[Passage], *,
+                     characterised: Callable[[str], frozenset[str]] | None = None) -> tuple[KeyTerm, ...]:
     """The question's key terms that none of the top passages (read with context and
     neighbours) holds together; empty when the question names nothing, some passage has it all,
     or the question joins two names and the first two passages hold them together.
     Furniture holds no answer: "Peru" in a bibliography entry does not make a question about
-    Peru answerable."""
+    Peru answerable. `characterised(name)`: the reports a name is printed all through
+    (`characterising_reports`); every passage of such a report holds it ("UNODC" for its global
+    report, asked "according to the UNODC report …" of a passage that does not repeat it)."""
     terms = question_terms(question)
     if not terms:
         return ()
     rows = [int(r) for r in top_rows[:KEY_TERM_WINDOWS] if kind_of(passages, int(r)) not in FURNITURE]
     windows = [window(passages, r) for r in rows]
     missing = missing_terms(terms, windows)
+    if missing and characterised is not None:
+        about = {t.folded: characterised(t.text) for t in missing if t.kind == "name"}
+        if any(about.values()):
+            known = [frozenset(name for name, reports in about.items() if passages[r].report in reports)
+                     for r in rows]
+            missing = missing_terms(terms, windows, known)
     if not missing or not JOINED_NAMES.search(question):
         return missing
     # A question about two named things ("Which speakers represented VMA-Kukes and Christian
     # Children's Fund?") is answered by two passages: the first ones, read together.
     together = [text for texts in windows[:KEY_TERM_TOGETHER] for text in texts]
     return missing if missing_terms(terms, [together]) else ()
+
+
+def characterising_reports(holding: Mapping[str, int], sizes: Mapping[str, int]) -> frozenset[str]:
+    """The reports a name characterises: `holding[report]` of its passages print it, at least
+    REPORT_NAME_SHARE of its `sizes[report]`. A name printed once ("Peru" in an endnote) is not
+    what a report is about; its publisher or its subject, printed all through, is."""
+    return frozenset(report for report, count in holding.items()
+                     if count >= REPORT_NAME_SHARE * max(1, sizes.get(report, 0)))
 
 
 def question_terms(question: str) -> tuple[KeyTerm, ...]:

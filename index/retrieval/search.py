@@ -116,6 +116,7 @@ class Searcher:
             VectorSet(store.contents.multilingual_vectors) if has_vectors else None)
         self._masks = _FilterMasks(store.passages)
         self._holders = WordHolders()
+        self._characterised = WordHolders()
 
     def reports(self):
         """The reports held, as the manifest records them."""
@@ -137,7 +138,7 @@ class Searcher:
         named, implied = self._named_and_implied(rq)
         candidates, sentence_scores = self._candidates(rq, q, k=k, allowed=allowed, named=named)
         ranked = ranking.rank(rq, candidates, self.store.passages, k=k, multilingual=self.multilingual is not None,
-                              focus=focus, named=named, implied=implied)
+                              focus=focus, named=named, implied=implied, characterised=self._characterised_by)
         vectors = self.store.contents.vectors
         hits = tuple(self._hit(rank, row, score, float(np.dot(vectors[row], q)), english, sentence_scores[row])
                      for rank, (row, score) in enumerate(zip(ranked.rows, ranked.scores), start=1))
@@ -192,6 +193,16 @@ class Searcher:
                                     spread=lambda token: len(holders(token, True)))
         implied = rerank.implied_report(rq.english, lambda name: holders(name, False))
         return named, implied
+
+    def _characterised_by(self, name: str) -> frozenset[str]:
+        """The reports printing `name` all through (`rerank.characterising_reports`), looked up once."""
+        def look_up() -> frozenset[str]:
+            codes, reports = self._masks.column("report")
+            holding = np.bincount(codes[self.store.lexical.rows_with(name)], minlength=len(reports))
+            sizes = np.bincount(codes, minlength=len(reports))
+            return rerank.characterising_reports({reports[c]: int(n) for c, n in enumerate(holding) if n},
+                                                 {reports[c]: int(n) for c, n in enumerate(sizes)})
+        return self._characterised.get((name, False), look_up)
 
     def _reports_of(self, rows: np.ndarray) -> frozenset[str]:
         codes, reports = self._masks.column("report")

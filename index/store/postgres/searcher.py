@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from index.store.postgres.connection import DatabaseUnavailable, connect, redact
 from index.store.postgres.schema import SCHEMA, TEXT_SEARCH_CONFIG, Layout, read_layout
 from index.store.postgres.writer import read_reports, vector_text
 from index.text import fold
+
+# A word of the question as the passages' lexemes are made (English stem, or folded as written).
+QUESTION_WORD_QUERY = f"(plainto_tsquery('{TEXT_SEARCH_CONFIG}', %(w)s) || plainto_tsquery('simple', %(w)s))"
 
 # Sentences fetched for the sentence signal per passage candidate: passages hold a few each.
 SENTENCES_PER_CANDIDATE = 3
@@ -81,6 +85,7 @@ class PostgresSearcher:
         # Which reports hold a word (for the report a question names or implies), and the reports'
         # title words: kept until the reports change.
         self._holders = WordHolders()
+        self._characterised = WordHolders()
         self._shelf: tuple[tuple, rerank.ReportWords] = ((), rerank.words_of_titles({}))
 
     # ------------------------------------------------------------ the searcher interface
@@ -106,7 +111,8 @@ class PostgresSearcher:
         within = rerank.within_report_query(english, naming)
         rows = self._run(weights, vectors, _lexical_text(english),
                          _lexical_text(within) if within != english else "", filters, k)
-        order, answered = second_stage(rq, rows, k=k, focus=focus, named=named, implied=implied)
+        order, answered = second_stage(rq, rows, k=k, focus=focus, named=named, implied=implied,
+                                       characterised=self._characterised_by)
         hits = tuple(self._hit(rank, rows[i], english, score) for rank, (i, score) in enumerate(order, start=1))
         return Answer(question, answered, hits, query, filters)
 
@@ -121,6 +127,7 @@ class PostgresSearcher:
         if known != reports:  # a report was added, replaced or removed: look again
             words = rerank.words_of_titles({info.report: info.title for info in reports})
             self._holders.clear()
+            self._characterised.clear()
             self._shelf = (reports, words)
 
         def holders(word: str, stemmed: bool) -> frozenset[str]:
@@ -130,11 +137,21 @@ class PostgresSearcher:
         implied = rerank.implied_report(rq.english, lambda name: holders(name, False))
         return named, words.by_report[named] if named is not None else None, implied
 
+    def _characterised_by(self, name: str) -> frozenset[str]:
+        """The reports printing `name` all through (`rerank.characterising_reports`): how many
+        passages of each hold it, against its passage count, looked up once per shelf."""
+        def look_up() -> frozenset[str]:
+            with self._lock:
+                holding = self._with_retry(lambda conn: conn.execute(
+                    f"SELECT report, count(*) FROM {SCHEMA}.passages WHERE lexemes @@ {QUESTION_WORD_QUERY} "
+                    f"GROUP BY report", {"w": fold(name)}).fetchall())
+            return rerank.characterising_reports(dict(holding), {r.report: r.passages for r in self.reports()})
+        return self._characterised.get((name, False), look_up)
+
     def _reports_holding(self, word: str, *, stemmed: bool) -> frozenset[str]:
         """The reports whose passages hold `word`: a token as `tokenize` gives it (`stemmed`), or a
         word of the question, read as the passages' lexemes are made (English stem or folded)."""
-        match = "quote_literal(%(w)s)::tsquery" if stemmed else \
-            f"(plainto_tsquery('{TEXT_SEARCH_CONFIG}', %(w)s) || plainto_tsquery('simple', %(w)s))"
+        match = "quote_literal(%(w)s)::tsquery" if stemmed else QUESTION_WORD_QUERY
         with self._lock:
             rows = self._with_retry(lambda conn: conn.execute(
                 f"SELECT DISTINCT report FROM {SCHEMA}.passages WHERE lexemes @@ {match}",
@@ -222,10 +239,12 @@ class PostgresSearcher:
 
 
 def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None, named: str | None = None,
-                 implied: str | None = None) -> tuple[list[tuple[int, float]], bool]:
+                 implied: str | None = None, characterised: Callable[[str], frozenset[str]] | None = None
+                 ) -> tuple[list[tuple[int, float]], bool]:
     """What `ranking.rank` does after fusing, on the head SQL fused: the rerank of
     `index.retrieval.rerank` (with the report the question names or implies), the answered
-    verdict and the key-term check, so both backends rank alike.
+    verdict and the key-term check (with the reports a name characterises), so both backends
+    rank alike.
     Returns (index into rows, score) best first, and the verdict."""
     if not rows:
         return [], False
@@ -251,7 +270,7 @@ def second_stage(rq, rows: list[_Row], *, k: int, focus: str | None, named: str 
             for i in order[:ranking.ANSWER_DEPTH]}
     answered = ranking.answers(rq, head, ranking.Candidates(lists, best))
     if answered and ranking.KEY_TERM_CHECK:
-        answered = not rerank.unanswered_terms(rq.text, head, _Lookup(lookup))
+        answered = not rerank.unanswered_terms(rq.text, head, _Lookup(lookup), characterised=characterised)
     return [(i, float(fused[i])) for i in order[:k]], answered
 
 
