@@ -32,7 +32,9 @@ MAX_WORDS = 120
 # 14: a note opening with its number needs two source marks; "Figure 3 shows …" is text.
 # 15: a table passage holds only as many rows as fit with its caption and header, so that a
 # wide table's rows are never cut off from them.
-SPLITTER_VERSION = 15
+# 16: a heading line that names no section heads the paragraph after it instead of being dropped
+# (a survivor's name over her testimony), and so does a short question standing alone.
+SPLITTER_VERSION = 16
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16
@@ -59,7 +61,10 @@ MARKED_KINDS = {"table": TABLE, "title": TITLE}
 class Block:
     """A run of text being assembled into a passage."""
 
-    kind: str  # "title" (a section heading as printed), "paragraph", "bullet", "numbered", "heading"
+    # "title" (a section heading as printed), "paragraph", "bullet", "numbered", "heading" (one
+    # naming a section or part), "subheading" (one naming neither), "headed" (a subheading and the
+    # paragraph it heads), "table", "qa"
+    kind: str
     lines: list[str]
     page: Page
     last_page: Page
@@ -72,7 +77,7 @@ class Block:
 
     @property
     def text(self) -> str:
-        joined_by_lines = self.kind in ("numbered", "bullet", "title", "table")
+        joined_by_lines = self.kind in ("numbered", "bullet", "title", "table", "headed")
         return "\n".join(self.lines) if joined_by_lines else " ".join(self.lines)
 
 
@@ -210,12 +215,23 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
         # Too long to be a heading: a sentence without a full stop ("… include the following:",
         # "There is no single face of traffickers. … To school-aged victims"). It is text to index.
         return _start(state, page, "paragraph", line)
+    names_section = title is not None
     if ACTIONS_LABEL.search(line):
         state.part = "actions"
+        names_section = True  # "Five Chosen Actions" names the part, and leads into its list
     elif title is None and state.heading_from_text and _names_a_section(line):
         state.heading = Heading(section=line)
-    _start(state, page, "heading", line)
+        names_section = True
+    _start(state, page, "subheading" if not names_section and _heads_text(line) else "heading", line)
     return None
+
+
+def _heads_text(line: str) -> bool:
+    """Whether a heading line that names no section is worth keeping over the paragraph after it:
+    a few words ("Ronny Marty", "Indicators"), not a long line of a chart's labels, a figure or a
+    page marker ("[p. 1]")."""
+    letters = sum(c.isalpha() for c in line)
+    return word_count(line) <= MAX_TEXT_HEADING_WORDS and letters >= 0.6 * len(line.replace(" ", ""))
 
 
 def _reads_as_text(line: str) -> bool:
@@ -257,6 +273,9 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
         elif previous is not None and _extends_list(previous, block):
             previous.lines.extend(block.lines)
             previous.items, previous.last_page = previous.items + block.items, block.last_page
+        elif previous is not None and _heads(previous, block):
+            previous.lines, previous.kind = [previous.text, block.text], "headed"
+            previous.last_page = block.last_page
         elif previous is not None and _introduces(previous, block):
             lead = previous.text
             previous.lines = [lead, *block.lines]
@@ -264,13 +283,14 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
             previous.lead = lead
         else:
             merged.append(block)
-    return [b for b in merged if b.kind != "heading"]
+    return [b for b in merged if b.kind not in ("heading", "subheading")]
 
 
 def _continues(previous: Block, block: Block) -> bool:
     """A paragraph that finishes the sentence before it: it starts in lower case, or it
     opens a page after one that stopped mid-sentence."""
-    if block.kind != "paragraph" or previous.kind in ("heading", "title") or previous.heading is not block.heading:
+    if block.kind != "paragraph" or previous.kind in ("heading", "subheading", "title") \
+            or previous.heading is not block.heading:
         return False
     if previous.kind in ("bullet", "numbered") and not block.lines[0][:1].islower():
         return False  # a new paragraph after a list, even over a page break: joining would flatten the list
@@ -284,9 +304,25 @@ def _answers(previous: Block, block: Block) -> bool:
             and block.kind == "paragraph" and block.text.startswith("Answer:"))
 
 
+def _heads(previous: Block, block: Block) -> bool:
+    """A heading line that names no section (a survivor's name over her story, "Ronny Marty"), or a
+    short question standing alone ("Who are Traffickers?"), right before a paragraph, heads it:
+    its words are kept with the paragraph it introduces, neither dropped nor a passage that
+    answers nothing."""
+    heading = previous.kind == "subheading" or (previous.kind == "paragraph" and _asks(previous.text))
+    return heading and block.kind == "paragraph" and previous.heading is block.heading
+
+
+def _asks(text: str) -> bool:
+    """A short question alone: one sentence of a few words, ending in '?'."""
+    return text.rstrip().endswith("?") and word_count(text) <= MAX_TEXT_HEADING_WORDS \
+        and len(sentence_spans(text)) == 1
+
+
 def _introduces(previous: Block, block: Block) -> bool:
     """A heading or a line ending in ':' right before a list is its lead-in."""
-    lead_in = previous.kind == "heading" or (previous.kind == "paragraph" and _announces(previous.text))
+    lead_in = previous.kind in ("heading", "subheading") or (previous.kind in ("paragraph", "headed")
+                                                             and _announces(previous.text))
     listed = block.kind == "numbered" or _short_bullet(block) or (block.kind == "bullet" and _announces(previous.text))
     return lead_in and listed and previous.heading is block.heading
 
@@ -325,7 +361,10 @@ def _item_number(line: str) -> int:
 
 
 def _join(previous: Block, block: Block, *, sep: str) -> None:
-    previous.lines = [previous.text + sep + block.text]
+    if previous.kind == "headed":  # the heading stays a line of its own
+        previous.lines = [previous.lines[0], previous.lines[1] + sep + block.text]
+    else:
+        previous.lines = [previous.text + sep + block.text]
     previous.last_page = block.last_page
 
 
@@ -334,6 +373,9 @@ def _limit_length(block: Block, max_words: int) -> list[str]:
     text = block.text
     if word_count(text) <= max_words:
         return [text]
+    if block.kind == "headed":  # each piece of the paragraph under its heading
+        heading, paragraph = block.lines
+        return [f"{heading}\n{piece}" for piece in _at_sentences(paragraph, max_words - word_count(heading))]
     units = block.lines if len(block.lines) > 1 else [text]
     sep = "\n" if len(block.lines) > 1 else " "
     lead = _lead_line(block.lead) if block.lead is not None and units[:1] == [block.lead] else None

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest.readers import read_report
-from index.records import Heading, Passage
+from index.records import Document, Heading, Page, Passage
 from ingest.splitter import MAX_WORDS, split_document
 from index.text import sentence_spans, word_count
 from ingest.text_reader import parse_heading, read_text_pages
@@ -221,7 +221,53 @@ def test_a_long_line_without_a_full_stop_is_text_not_a_heading(tmp_path: Path):
             "examples that may alert you to a potential situation:")
     path = tmp_path / "lead.txt"
     path.write_text(f"Indicators\n\n{line}\n\nSchools are a place of safety.", "utf-8")
-    assert [p.text for p in split_document(read_report(path))] == [line, "Schools are a place of safety."]
+    # "Indicators" names no section (one word): it heads the paragraph after it.
+    assert [p.text for p in split_document(read_report(path))] == \
+        [f"Indicators\n{line}", "Schools are a place of safety."]
+
+
+TESTIMONY = ("In 2009, in the Dominican Republic, I heard from friends about a recruiter. "
+             "He promised a job in a hotel in Kansas City.")
+
+
+def _testimonials(text: str) -> Document:
+    """A PDF-like report whose page starts the outline section "D. Survivor Testimonials"."""
+    page = Page(number=49, label="49", text=text, heading=Heading(section="D. Survivor Testimonials"))
+    return Document(report="guide.pdf", title="Guide", year=2021, sha256="0" * 64, pages=(page,), kind="pdf")
+
+
+def test_a_heading_that_names_no_section_heads_its_paragraph():
+    """Inside an outline section, a survivor's name over her story names no section: it used to be
+    dropped, so "Ronny Marty's testimony" was found nowhere. It is kept as the paragraph's first line."""
+    passages = split_document(_testimonials(f"I am who I am today.\n\nRonny Marty\n\n{TESTIMONY}"))
+    assert [(p.text, p.section, p.page) for p in passages] == [
+        ("I am who I am today.", "D. Survivor Testimonials", 49),
+        (f"Ronny Marty\n{TESTIMONY}", "D. Survivor Testimonials", 49),
+    ]
+
+
+def test_a_short_question_standing_alone_heads_the_paragraph_answering_it():
+    """"Who are Traffickers?" alone answered nothing and came up for many questions."""
+    answer = "There is no single face of traffickers, they can be any gender, age, or race."
+    passages = split_document(_testimonials(f"Who are Traffickers?\n\n{answer}\n\nIs it over? Not yet."))
+    assert [p.text for p in passages] == [f"Who are Traffickers?\n{answer}", "Is it over? Not yet."]
+
+
+def test_a_long_headed_paragraph_repeats_its_heading_in_each_piece():
+    body = " ".join(f"Sentence number {i} tells one more part of the story." for i in range(30))
+    passages = split_document(_testimonials(f"Ronny Marty\n\n{body}"), max_words=40)
+    assert len(passages) > 1
+    assert all(p.text.startswith("Ronny Marty\n") and word_count(p.text) <= 40 for p in passages)
+    assert " ".join(p.text.removeprefix("Ronny Marty\n") for p in passages) == body
+
+
+def test_a_headed_paragraph_continued_on_the_next_page_keeps_its_heading_line():
+    first = _testimonials("Ronny Marty\n\nIn 2009, in the Dominican Republic, I heard from friends about")
+    pages = (*first.pages, Page(number=50, label="50", text="a recruiter who came to the island."))
+    passages = split_document(Document("guide.pdf", "Guide", 2021, "0" * 64, pages, kind="pdf"))
+    assert [(p.text, p.page, p.page_end) for p in passages] == [
+        ("Ronny Marty\nIn 2009, in the Dominican Republic, I heard from friends about a recruiter who came "
+         "to the island.", 49, 50)]
 
 
 def test_a_cut_list_repeats_the_sentence_that_announces_its_items_not_the_paragraph(tmp_path: Path):
