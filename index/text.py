@@ -122,3 +122,21 @@ def is_table_row(line: str) -> bool:
         return False
     numbers = sum(bool(CELL_NUMBER.match(c)) and not YEAR.match(c) for c in cells)
     return numbers >= MIN_NUMBERS_PER_ROW and numbers / len(cells) >= MIN_NUMBER_SHARE
+
+
+def table_row_spans(text: str) -> list[tuple[int, int]]:
+    """Where the lines of `text` that are table rows start and end, in order. Rows are found by
+    line: a row's sentences can split at an abbreviation ("Bosnia and Herz.")."""
+    spans, offset = [], 0
+    for line in text.split("\n"):
+        if is_table_row(line):
+            spans.append((offset, offset + len(line)))
+        offset += len(line) + 1
+    return spans
+
+
+def table_head(text: str) -> list[str]:
+    """The lines of a table passage before its first row: its caption and header line (none when
+    the passage opens with a row, the rest of a cut or continued table)."""
+    rows = table_row_spans(text)
+    return [line for line in text[:rows[0][0]].split("\n") if line.strip()] if rows else []

@@ -9,6 +9,7 @@ import pytest
 from index.quotes.citations import (STYLES, Citation, UnknownStyle, author_date, citation_text, footnote_text,
                              format_citation, page_reference)
 from index.records import Passage
+from index.quotes.citations import table_description
 
 TITLE = "2006 CAAHT Annual Conference Report"
 SECTION = "Recent developments in the work of the Regional Committee"
@@ -165,3 +166,27 @@ def test_unknown_style_names_the_choices():
     with pytest.raises(UnknownStyle, match="'apa'.*plain, footnote, author-date"):
         format_citation(Citation.of(TEMA), "apa")
     assert issubclass(UnknownStyle, ValueError)  # callers that caught ValueError still do
+
+
+ANNEX_TABLE = replace(PDF, id="annex.pdf:p17:1", report="annex.pdf", title="Statistical annex", year=2024,
+                      page=17, page_end=17, page_label="17", page_end_label="17", section=None, kind="table",
+                      text="Table 17. Detected victims, by country, 2019-2022\nCountry 2019 2020 2021\n"
+                           "Benin 444 538 1,389\nCabo Verde 2,243 3,376 3,082")
+
+
+@pytest.mark.parametrize("quote, described", [
+    ("Cabo Verde 2,243 3,376 3,082",
+     "Table 17. Detected victims, by country, 2019-2022 (columns: Country 2019 2020 2021)"),
+    ("Detected victims, by country, 2019-2022", None),
+    (ANNEX_TABLE.text, None),
+], ids=["row", "caption", "whole-table"])
+def test_a_quoted_table_row_is_cited_with_its_table(quote, described):
+    """A row alone ("Cabo Verde 2,243 3,376 3,082") means nothing pasted into a proposal without the
+    table's caption and columns; a quote that holds them needs no such note."""
+    assert table_description(ANNEX_TABLE, quote) == described
+    assert format_citation(Citation.of(ANNEX_TABLE, quote)) == \
+        f"“{quote}” — Statistical annex, p. 17" + (f", {described}" if described else "")
+
+
+def test_a_passage_that_is_no_table_gets_no_table_note():
+    assert Citation.of(PDF, "Benin 444 538 1,389").table is None

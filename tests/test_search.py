@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from index.retrieval.evaluate import load_questions
 from index.retrieval.followup import interpret
 from index.retrieval.query import gloss, gloss_coverage, language_of
-from index.retrieval.search import Filters
+from index.retrieval.search import Filters, best_span
+from index.text import sentence_spans
 
 from tests.conftest import DATA
 
@@ -106,3 +108,24 @@ def test_albanian_question_the_vocabulary_cannot_read_is_not_answered(real_searc
     """It names a place in the reports, so its English gloss matches them; it still asks about the weather."""
     answer = real_searcher.ask("Çfarë moti bën nesër në Kukës?")
     assert (answer.answered, len(answer.hits) > 0) == (False, True)
+
+
+CAPTION = "Detected victims of trafficking for forced marriage, West Africa, by country, 2019-2022"
+TABLE_TEXT = (f"Table 17. {CAPTION}\nCountry 2019 2020 2021 2022 Change\nBenin 444 538 1,389 1,692 +281%\n"
+              "Cabo Verde 2,243 3,376 3,082 968 -57%\nGambia 85 2,471 1,144 1,567 +1744%")
+
+
+@pytest.mark.parametrize("question, table, quote", [
+    ("How many victims of forced marriage did Cabo Verde detect in 2021?", True,
+     "Cabo Verde 2,243 3,376 3,082 968 -57%"),
+    ("Which country of West Africa detected the most victims of forced marriage?", True, CAPTION),
+    ("How many victims of forced marriage did Cabo Verde detect in 2021?", False, CAPTION),
+], ids=["row-named", "no-row-named", "not-a-table"])
+def test_a_table_quote_is_the_row_the_question_names(question, table, quote):
+    """The answer at a glance to a figure is its row, not the table's caption (which the verdict and
+    the sentence scores favour: it holds the question's words)."""
+    spans = sentence_spans(TABLE_TEXT)
+    sentences = np.array([[0, a, b] for a, b in spans], dtype=np.int64)
+    scores = np.array([0.9 if TABLE_TEXT[a:b] == CAPTION else 0.1 for a, b in spans], dtype=np.float32)
+    start, end = best_span(TABLE_TEXT, sentences, 0, scores, question, table=table)
+    assert TABLE_TEXT[start:end] == quote

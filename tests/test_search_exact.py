@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from index.embedder import HashingEmbedder
+from index.passage_kind import TABLE
 from index.retrieval import ranking, rerank
 from index.retrieval.search import Filters, Searcher, best_span
 from index.store.arrays import VectorSet
@@ -97,7 +98,8 @@ def exhaustive(searcher: Searcher, question: str, *, k: int, filters: Filters) -
     hits = []
     for row, score in zip(ranked.rows, ranked.scores):
         text = passages[row].text
-        start, end = best_span(text, sentences, row, signals.sentence_scores, signals.english)
+        start, end = best_span(text, sentences, row, signals.sentence_scores, signals.english,
+                               table=passages[row].kind == TABLE)
         hits.append((row, score, text[start:end], float(signals.by_passage["dense"][row])))
     return hits, ranked.answered
 

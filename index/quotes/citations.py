@@ -21,7 +21,9 @@ import re
 from dataclasses import dataclass
 
 from index.language import LANGUAGE_NAMES
+from index.passage_kind import TABLE
 from index.records import Passage
+from index.text import table_head, table_row_spans
 
 STYLES = ("plain", "footnote", "author-date")
 DEFAULT_STYLE = "plain"
@@ -59,13 +61,27 @@ class Citation:
     part: str | None = None  # "presentation", "discussion", "actions", …
     ocr: bool = False  # the text was read by OCR from a scan: the user should check it against the page
     language: str = "en"  # the passage's language ("sq": Albanian)
+    # A table row quoted alone: the table it is a row of (caption, and header as "columns: …")
+    table: str | None = None
 
     @classmethod
     def of(cls, passage: Passage, quote: str | None = None) -> "Citation":
-        return cls(quote=passage.text if quote is None else quote, title=passage.title, year=passage.year,
+        quote = passage.text if quote is None else quote
+        return cls(quote=quote, title=passage.title, year=passage.year,
                    pages=page_reference(passage), source=source_description(passage),
                    speaker=passage.speaker, organisation=passage.organisation, section=passage.section,
-                   report=passage.report, part=passage.part, ocr=passage.ocr, language=passage.language)
+                   report=passage.report, part=passage.part, ocr=passage.ocr, language=passage.language,
+                   table=table_description(passage, quote))
+
+
+def table_description(passage: Passage, quote: str) -> str | None:
+    """What table a quoted row belongs to: "Table 17. Detected victims … (columns: Country 2019 …)".
+    None for other passages, and for a quote that is no row or holds the table's header itself."""
+    head = table_head(passage.text) if passage.kind == TABLE else []
+    if not head or head[-1] in quote or not table_row_spans(quote):
+        return None
+    *caption, header = head
+    return f"{' '.join(caption)} (columns: {header})" if caption else f"columns: {header}"
 
 
 def caveats(citation: Citation) -> str | None:
@@ -134,7 +150,7 @@ def citation_text(citation: Citation, style: str = DEFAULT_STYLE) -> str:
 
 def reference(citation: Citation) -> str:
     """Title, page, who: "2006 CAAHT Annual Conference Report, p. 38, presentation by …"."""
-    parts = [citation.title, citation.pages, citation.source]
+    parts = [citation.title, citation.pages, citation.source, citation.table]
     return ", ".join(p for p in parts if p) + _bracketed(caveats(citation))
 
 
@@ -149,7 +165,7 @@ def footnote_text(citation: Citation) -> str:
     2006 CAAHT Annual Conference Report, p. 38."
     """
     parts = [citation.speaker, citation.organisation, _note_section(citation), _titled_year(citation),
-             citation.pages]
+             citation.pages, citation.table]
     note = caveats(citation)
     return ", ".join(p for p in parts if p) + "." + (f" {note[0].upper()}{note[1:]}." if note else "")
 
@@ -183,5 +199,7 @@ def author_date(citation: Citation) -> str:
     if citation.pages:
         # The whole citation is in parentheses already: inner ones become brackets, as Chicago style has it.
         parts.append(citation.pages.replace("(", "[").replace(")", "]"))
+    if citation.table:
+        parts.append(citation.table.replace("(", "[").replace(")", "]"))
     note = caveats(citation)
     return ", ".join(parts) + (f"; {note}" if note else "")

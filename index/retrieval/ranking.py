@@ -25,7 +25,7 @@ from index.passage_kind import TABLE
 from index.records import Passage
 from index.retrieval import rerank
 from index.retrieval.query import gloss_coverage
-from index.text import is_table_row
+from index.text import table_row_spans
 
 SIGNALS = ("dense", "sentence", "lexical", "multilingual", "within-report")
 # Weights of the signals in the fusion (a sum of scaled scores, `fuse`). English weights chosen
@@ -236,20 +236,10 @@ def verdict_sentence_score(passage: Passage, starts: Sequence[int], scores: Sequ
     opens with a row (the rest of a cut or continued table) is read by its rows, as before.
     `starts[i]`: where sentence i starts in the passage's text; it scored `scores[i]`."""
     if passage.kind == TABLE:
-        first_row = _first_row_offset(passage.text)
-        if first_row:
-            scores = [score for start, score in zip(starts, scores) if start < first_row]
+        rows = table_row_spans(passage.text)
+        if rows and rows[0][0]:
+            scores = [score for start, score in zip(starts, scores) if start < rows[0][0]]
     return max((float(score) for score in scores), default=-1.0)
-
-
-def _first_row_offset(text: str) -> int | None:
-    """Where the first line of `text` that is a table row starts, or None."""
-    offset = 0
-    for line in text.split("\n"):
-        if is_table_row(line):
-            return offset
-        offset += len(line) + 1
-    return None
 
 
 def signal_score(candidates: Candidates, signal: str, row: int) -> float | None:

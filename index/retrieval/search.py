@@ -21,6 +21,7 @@ from index.records import Passage
 from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
 from index.store.arrays import VectorSet
+from index.text import CELL_NUMBER, table_row_spans
 from index.retrieval.ranking import (  # noqa: F401 - re-exported for older callers
     ANSWER_THRESHOLD, MIN_GLOSS_COVERAGE, WEIGHTS_BY_LANGUAGE, WEIGHTS_WITHOUT_MULTILINGUAL)
 
@@ -235,7 +236,7 @@ class Searcher:
              sentence_scores: np.ndarray) -> Hit:
         passage = self.store.passages[row]
         spans = self._sentences.of(row)
-        start, end = best_span(passage.text, spans, row, sentence_scores, query)
+        start, end = best_span(passage.text, spans, row, sentence_scores, query, table=passage.kind == TABLE)
         return Hit(rank=rank, score=float(score), passage=passage, quote=passage.text[start:end],
                    quote_start=start, similarity=float(similarity))
 
@@ -335,17 +336,21 @@ class _FilterMasks:
 
 
 def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.ndarray,
-              query: str) -> tuple[int, int]:
+              query: str, *, table: bool = False) -> tuple[int, int]:
     """The shortest span of passage `row` that answers `query`: its best sentence, joined by
-    a neighbour that scores almost as well, or the whole list a lead-in line introduces.
+    a neighbour that scores almost as well, or the whole list a lead-in line introduces; in a
+    `table`, the row the question names ("… in Cabo Verde in 2021?": the Cabo Verde row).
     `sentences` holds (passage row, start, end) lines and `sentence_scores` their scores.
     Returned as (start, end) offsets, so the quote is always an exact slice of the text."""
     from index.store.lexical import tokenize
 
+    query_tokens = set(tokenize(query))
+    named = _named_row(text, query_tokens) if table else None
+    if named is not None:
+        return named
     mine = np.flatnonzero(sentences[:, 0] == row) if len(sentences) else np.zeros(0, np.int64)
     if len(mine) == 0:
         return 0, len(text)
-    query_tokens = set(tokenize(query))
     scores = [float(sentence_scores[s]) + QUOTE_LEXICAL_WEIGHT * _overlap(query_tokens, text, sentences[s])
               for s in mine]
     best = int(np.argmax(scores))
@@ -358,6 +363,20 @@ def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.nd
             end = max(end, int(sentences[mine[neighbour]][2]))
             break
     return start, end
+
+
+def _named_row(text: str, query_tokens: set[str]) -> tuple[int, int] | None:
+    """The table row whose name (its cells that are not figures) shares most words with the
+    question, or None when no row's name is in the question (it asks about the whole table)."""
+    from index.store.lexical import tokenize
+
+    best, best_shared = None, 0
+    for start, end in table_row_spans(text):
+        name = " ".join(cell for cell in text[start:end].split() if not CELL_NUMBER.match(cell))
+        shared = len(query_tokens & set(tokenize(name)))
+        if shared > best_shared:
+            best, best_shared = (start, end), shared
+    return best
 
 
 def _overlap(query_tokens: set[str], text: str, sentence: np.ndarray) -> float:

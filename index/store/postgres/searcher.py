@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from index.errors import StoreMismatch, StoreMissing
+from index.passage_kind import TABLE
 from index.records import Passage
 from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
@@ -233,7 +234,8 @@ class PostgresSearcher:
     def _hit(self, rank: int, row: _Row, english: str, score: float) -> Hit:
         text = row.passage.text
         sentences = np.array([[0, a, b] for a, b in zip(row.starts, row.stops)], dtype=np.int32).reshape(-1, 3)
-        start, end = best_span(text, sentences, 0, np.asarray(row.sentence_scores, dtype=np.float32), english)
+        start, end = best_span(text, sentences, 0, np.asarray(row.sentence_scores, dtype=np.float32), english,
+                               table=row.passage.kind == TABLE)
         return Hit(rank=rank, score=score, passage=row.passage, quote=text[start:end], quote_start=start,
                    similarity=row.similarity)
 
