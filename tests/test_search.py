@@ -115,17 +115,52 @@ TABLE_TEXT = (f"Table 17. {CAPTION}\nCountry 2019 2020 2021 2022 Change\nBenin 4
               "Cabo Verde 2,243 3,376 3,082 968 -57%\nGambia 85 2,471 1,144 1,567 +1744%")
 
 
-@pytest.mark.parametrize("question, table, quote", [
-    ("How many victims of forced marriage did Cabo Verde detect in 2021?", True,
+@pytest.mark.parametrize("question, kind, quote", [
+    ("How many victims of forced marriage did Cabo Verde detect in 2021?", "table",
      "Cabo Verde 2,243 3,376 3,082 968 -57%"),
-    ("Which country of West Africa detected the most victims of forced marriage?", True, CAPTION),
-    ("How many victims of forced marriage did Cabo Verde detect in 2021?", False, CAPTION),
+    ("Which country of West Africa detected the most victims of forced marriage?", "table", CAPTION),
+    ("How many victims of forced marriage did Cabo Verde detect in 2021?", "content", CAPTION),
 ], ids=["row-named", "no-row-named", "not-a-table"])
-def test_a_table_quote_is_the_row_the_question_names(question, table, quote):
+def test_a_table_quote_is_the_row_the_question_names(question, kind, quote):
     """The answer at a glance to a figure is its row, not the table's caption (which the verdict and
     the sentence scores favour: it holds the question's words)."""
     spans = sentence_spans(TABLE_TEXT)
     sentences = np.array([[0, a, b] for a, b in spans], dtype=np.int64)
     scores = np.array([0.9 if TABLE_TEXT[a:b] == CAPTION else 0.1 for a, b in spans], dtype=np.float32)
-    start, end = best_span(TABLE_TEXT, sentences, 0, scores, question, table=table)
+    start, end = best_span(TABLE_TEXT, sentences, 0, scores, question, kind=kind)
     assert TABLE_TEXT[start:end] == quote
+
+
+def _quote(text: str, question: str, kind: str = "content", best: str | None = None) -> str:
+    """best_span over `text`, the sentence `best` scoring highest by its vector."""
+    spans = sentence_spans(text)
+    sentences = np.array([[0, a, b] for a, b in spans], dtype=np.int64)
+    scores = np.array([0.9 if text[a:b] == best else 0.1 for a, b in spans], dtype=np.float32)
+    start, end = best_span(text, sentences, 0, scores, question, kind=kind)
+    return text[start:end]
+
+
+STORY = ("Routine Rest Stop or Something More?\nAshley works the evening shift at a convenience store. "
+         "She takes note of the name and city on the ID she checks.")
+
+
+@pytest.mark.parametrize("text, best, quote", [
+    (STORY, "Routine Rest Stop or Something More?", "She takes note of the name and city on the ID she checks."),
+    ("Risk Factors\nGang involvement is a risk factor. Poverty is another.", "Risk Factors",
+     "Gang involvement is a risk factor."),
+    ("Risk factors are many.\nGang involvement is one.", "Risk factors are many.", "Risk factors are many."),
+    ("Risk Factors", "Risk Factors", "Risk Factors"),
+], ids=["question-heading", "heading", "first-line-a-sentence", "heading-alone"])
+def test_a_heading_line_over_a_passage_is_never_the_quote_alone(text, best, quote):
+    """The heading holds the question's words (so the passage is found) but answers nothing."""
+    assert _quote(text, "What did the cashier note in the rest stop story about gang risk factors?",
+                  best=best) == quote
+
+
+def test_a_section_title_with_its_presenter_is_quoted_whole():
+    """"Who gave the presentation on …?" is answered by the title and the presenter line together."""
+    title = ("Recent developments in the work of the Regional Committee\n"
+             "Kukes—Prefect's Office (Technical Secretariat) — Mr. Azem Tema")
+    question = "Who gave the presentation on recent developments in the work of the Regional Committee?"
+    assert _quote(title, question, kind="title") == title
+    assert _quote(title, question, best="Recent developments in the work of the Regional Committee") != title

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from index.embedder import HashingEmbedder
-from index.passage_kind import TABLE
 from index.retrieval import ranking, rerank
 from index.retrieval.search import Filters, Searcher, best_span
 from index.store.arrays import VectorSet
@@ -99,7 +98,7 @@ def exhaustive(searcher: Searcher, question: str, *, k: int, filters: Filters) -
     for row, score in zip(ranked.rows, ranked.scores):
         text = passages[row].text
         start, end = best_span(text, sentences, row, signals.sentence_scores, signals.english,
-                               table=passages[row].kind == TABLE)
+                               kind=passages[row].kind)
         hits.append((row, score, text[start:end], float(signals.by_passage["dense"][row])))
     return hits, ranked.answered
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from index.passage_kind import TABLE
+from index.passage_kind import TABLE, TITLE
 from index.records import Passage
 from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
 from index.store.arrays import VectorSet
-from index.text import CELL_NUMBER, table_row_spans
+from index.text import CELL_NUMBER, table_row_spans, word_count
 from index.retrieval.ranking import (  # noqa: F401 - re-exported for older callers
     ANSWER_THRESHOLD, MIN_GLOSS_COVERAGE, WEIGHTS_BY_LANGUAGE, WEIGHTS_WITHOUT_MULTILINGUAL)
 
@@ -33,6 +33,11 @@ DEFAULT_K = 5
 # A neighbouring sentence joins the quote when it scores at least this share of the best.
 QUOTE_NEIGHBOUR_SHARE = 0.9
 QUOTE_LEXICAL_WEIGHT = 0.5
+# A heading line over a passage's text (at most this many words) is never the quote alone: it
+# holds the question's words and answers nothing.
+QUOTE_HEADING_WORDS = 12
+# A section title as printed, up to this long, is quoted whole: the talk's title with its presenter.
+QUOTE_WHOLE_TITLE_WORDS = 60
 # Filters are compiled to a mask of allowed rows once per distinct filter, and kept.
 MASK_CACHE_SIZE = 64
 # Which reports hold a word (for the report a question names or implies), kept for this many words.
@@ -236,7 +241,7 @@ class Searcher:
              sentence_scores: np.ndarray) -> Hit:
         passage = self.store.passages[row]
         spans = self._sentences.of(row)
-        start, end = best_span(passage.text, spans, row, sentence_scores, query, table=passage.kind == TABLE)
+        start, end = best_span(passage.text, spans, row, sentence_scores, query, kind=passage.kind)
         return Hit(rank=rank, score=float(score), passage=passage, quote=passage.text[start:end],
                    quote_start=start, similarity=float(similarity))
 
@@ -336,19 +341,26 @@ class _FilterMasks:
 
 
 def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.ndarray,
-              query: str, *, table: bool = False) -> tuple[int, int]:
+              query: str, *, kind: str | None = None) -> tuple[int, int]:
     """The shortest span of passage `row` that answers `query`: its best sentence, joined by
-    a neighbour that scores almost as well, or the whole list a lead-in line introduces; in a
-    `table`, the row the question names ("… in Cabo Verde in 2021?": the Cabo Verde row).
+    a neighbour that scores almost as well, or the whole list a lead-in line introduces. A
+    heading line over the passage's text is never the quote alone; a section title as printed
+    (`kind` title: the talk's title and its presenter line) is quoted whole; in a table, the
+    quote is the row the question names ("… in Cabo Verde in 2021?": the Cabo Verde row).
     `sentences` holds (passage row, start, end) lines and `sentence_scores` their scores.
     Returned as (start, end) offsets, so the quote is always an exact slice of the text."""
     from index.store.lexical import tokenize
 
+    if kind == TITLE and word_count(text) <= QUOTE_WHOLE_TITLE_WORDS:
+        return 0, len(text.rstrip())
     query_tokens = set(tokenize(query))
-    named = _named_row(text, query_tokens) if table else None
+    named = _named_row(text, query_tokens) if kind == TABLE else None
     if named is not None:
         return named
     mine = np.flatnonzero(sentences[:, 0] == row) if len(sentences) else np.zeros(0, np.int64)
+    heading_end = _heading_line_end(text)
+    if any(int(sentences[s][2]) > heading_end for s in mine):
+        mine = np.array([s for s in mine if int(sentences[s][2]) > heading_end], dtype=np.int64)
     if len(mine) == 0:
         return 0, len(text)
     scores = [float(sentence_scores[s]) + QUOTE_LEXICAL_WEIGHT * _overlap(query_tokens, text, sentences[s])
@@ -363,6 +375,16 @@ def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.nd
             end = max(end, int(sentences[mine[neighbour]][2]))
             break
     return start, end
+
+
+def _heading_line_end(text: str) -> int:
+    """Where a heading over the passage's text ends ("Risk Factors", "Routine Rest Stop or Something
+    More?", "Ronny Marty"): a first line of a few words with more text below it, that ends no
+    sentence (a question may end it). 0 when the passage opens with no such line."""
+    first, newline, rest = text.partition("\n")
+    if not newline or not rest.strip() or word_count(first) > QUOTE_HEADING_WORDS:
+        return 0
+    return len(first) if not first.rstrip().endswith((".", "!", ":", ";", ",")) else 0
 
 
 def _named_row(text: str, query_tokens: set[str]) -> tuple[int, int] | None:

@@ -19,7 +19,6 @@ from typing import Callable
 import numpy as np
 
 from index.errors import StoreMismatch, StoreMissing
-from index.passage_kind import TABLE
 from index.records import Passage
 from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
@@ -235,7 +234,7 @@ class PostgresSearcher:
         text = row.passage.text
         sentences = np.array([[0, a, b] for a, b in zip(row.starts, row.stops)], dtype=np.int32).reshape(-1, 3)
         start, end = best_span(text, sentences, 0, np.asarray(row.sentence_scores, dtype=np.float32), english,
-                               table=row.passage.kind == TABLE)
+                               kind=row.passage.kind)
         return Hit(rank=rank, score=score, passage=row.passage, quote=text[start:end], quote_start=start,
                    similarity=row.similarity)
 
