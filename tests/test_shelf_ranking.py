@@ -473,8 +473,10 @@ def _section_passage(pid: str, text: str, section: str, speaker: str, kind: str 
     ("Who gave the presentation on mediation between victims and their families?", 2),
     ("Who should give a talk on mediation between victims and their families?", 0),
     ("Who made the decision on mediation after the presentation to victims and their families?", 0),
+    ("Cilën organizatë përfaqësonte folësi për ndërmjetësimin mes viktimave dhe familjeve?", 2),
+    ("Cila organizatë duhet të përfaqësojë viktimat në ndërmjetësimin me familjet?", 0),
 ], ids=["who-talked", "what", "who-should", "who-gave-a-presentation", "who-should-give-a-talk",
-        "who-made-a-decision"])
+        "who-made-a-decision", "albanian-which-organisation-represented", "albanian-should-represent"])
 def test_a_presenter_question_puts_the_best_sections_presenter_line_first(question, first):
     """However far behind the content, the presenter's line of the best passage's section comes
     first; the line of another section does not move."""

@@ -64,11 +64,11 @@ HONORIFICS = frozenset({"mr", "ms", "mrs", "dr", "prof", "z", "znj", "zj"})
 PRESENTER_BOOST = 1.3
 # The two questions below share how they ask ("Who …", "Which speakers …") and what a talk is
 # ("… gave the presentation on …": at most three words between the verb and the talk).
-_ASKS_WHO = r"^\W*(who|kush|which (speakers?|presenters?|organi[sz]ations?))\b"
+_ASKS_WHO = r"^\W*(who|kush|which (speakers?|presenters?|organi[sz]ations?)|cil\w*\s+organizat\w*)\b"
 _A_TALK = r"\s+(\S+\s+){0,3}?(presentations?|talks?|speech(es)?|prezantimin|fjalimin)"
 PRESENTER_QUESTION = re.compile(_ASKS_WHO + r".*"
                                 r"\b(presented|presents|presenting|spoke|speaks?|speaking|"
-                                r"talked|talks?|discuss(ed|es)?|represent\w*|prezant\w*|fol(i|ën|ur|ën)?|"
+                                r"talked|talks?|discuss(ed|es)?|represent\w*|prezant\w*|fol(i|ën|ur|ën)?|p[ëe]rfaq[ëe]s\w*|"
                                 r"(gave|gives?|made|delivered|mbajti|mbajtën|dha)" + _A_TALK + r")\b",
                                 re.IGNORECASE)
 # A question about who presented at the conference, in the past and without a modal ("Who talked
@@ -77,6 +77,7 @@ PRESENTER_QUESTION = re.compile(_ASKS_WHO + r".*"
 PRESENTED_QUESTION = re.compile(
     _ASKS_WHO + r"(?!.*\b(should|shall|can|could|would|will|must|may|might|duhet|mund)\b).*"
     r"\b(presented|spoke|talked|discussed|represented|prezantoi|prezantuan|foli|folën|"
+    r"p[ëe]rfaq[ëe]soi|p[ëe]rfaq[ëe]sonte|p[ëe]rfaq[ëe]suan|"
     r"(gave|made|delivered|mbajti|mbajtën|dha)" + _A_TALK + r")\b", re.IGNORECASE)
 # ... and the presenter's line of the best candidate's section leads it by this share.
 PRESENTER_LEAD = 0.001
