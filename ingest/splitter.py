@@ -34,7 +34,9 @@ MAX_WORDS = 120
 # wide table's rows are never cut off from them.
 # 16: a heading line that names no section heads the paragraph after it instead of being dropped
 # (a survivor's name over her testimony), and so does a short question standing alone.
-SPLITTER_VERSION = 16
+# 17: a short line followed by one in lower case starts a paragraph, it is no heading (it had
+# pushed the name over a testimony, "James Dold", out as a heading of nothing).
+SPLITTER_VERSION = 17
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16
@@ -119,6 +121,7 @@ def _blocks(pages: tuple[Page, ...], max_words: int = MAX_WORDS) -> list[Block]:
         last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
         tables = {table.start: table for table in find_tables(lines)}
         after_table = -1
+        following = _next_lines(lines)
         for i, raw in enumerate(lines):
             if i < after_table:
                 continue
@@ -126,11 +129,22 @@ def _blocks(pages: tuple[Page, ...], max_words: int = MAX_WORDS) -> list[Block]:
                 _table_blocks(state, page, tables[i])
                 current, after_table = None, tables[i].end
                 continue
-            current = _feed_line(state, page, current, raw, ends_page=i == last)
+            current = _feed_line(state, page, current, raw, ends_page=i == last, next_line=following[i])
     return state.blocks
 
 
-def _feed_line(state: _State, page: Page, current: Block | None, raw: str, *, ends_page: bool) -> Block | None:
+def _next_lines(lines: list[str]) -> list[str]:
+    """For each line, the next line of the page with text in it ("" for the last)."""
+    found, following = "", [""] * len(lines)
+    for i in range(len(lines) - 1, -1, -1):
+        following[i] = found
+        if lines[i].strip():
+            found = lines[i]
+    return following
+
+
+def _feed_line(state: _State, page: Page, current: Block | None, raw: str, *, ends_page: bool,
+               next_line: str = "") -> Block | None:
     """Add one line of page text; return the block that the next line may extend."""
     line = strip_emphasis(raw.rstrip())
     if not line.strip():
@@ -152,7 +166,7 @@ def _feed_line(state: _State, page: Page, current: Block | None, raw: str, *, en
     if current is not None and current.kind == "paragraph":
         _append_wrapped(current, line.strip())
         return current
-    if is_heading_like(line) and not _runs_on(line, ends_page):
+    if is_heading_like(line) and not _runs_on(line, ends_page, next_line):
         return _heading_line(state, page, line.strip())
     return _start(state, page, "paragraph", line.strip())
 
@@ -181,10 +195,12 @@ def _table_blocks(state: _State, page: Page, table: Table) -> None:
         block.lines.extend(lines[1:])
 
 
-def _runs_on(line: str, ends_page: bool) -> bool:
-    """A short line that is really the start of a sentence: it ends a page or a function word."""
+def _runs_on(line: str, ends_page: bool, next_line: str = "") -> bool:
+    """A short line that is really the start of a sentence: it ends a page or a function word, or
+    the next line goes on in lower case ("During my preteen and early teenage years, my two" /
+    "sisters, two brothers, …")."""
     last_word = line.split()[-1].casefold() if line.split() else ""
-    return ends_page or last_word in RUN_ON_WORDS
+    return ends_page or last_word in RUN_ON_WORDS or next_line.strip()[:1].islower()
 
 
 def _outline_title(page: Page, line: str) -> str | None:

@@ -246,6 +246,16 @@ def test_a_heading_that_names_no_section_heads_its_paragraph():
     ]
 
 
+def test_a_short_line_going_on_in_lower_case_is_no_heading():
+    """"During my preteen and early teenage years, my two" / "sisters, …": a wrapped sentence, not a
+    heading; the name above it heads the paragraph (it had been pushed out as a heading of nothing)."""
+    text = ("James Dold\n\nDuring my preteen and early teenage years, my two\n\n"
+            "sisters and two brothers lived in a small house with my parents.")
+    assert [p.text for p in split_document(_testimonials(text))] == [
+        "James Dold\nDuring my preteen and early teenage years, my two sisters and two brothers lived in a "
+        "small house with my parents."]
+
+
 def test_a_short_question_standing_alone_heads_the_paragraph_answering_it():
     """"Who are Traffickers?" alone answered nothing and came up for many questions."""
     answer = "There is no single face of traffickers, they can be any gender, age, or race."
