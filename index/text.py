@@ -24,6 +24,14 @@ YEAR = re.compile(r"^(19|20)\d{2}([-–/]\d{2,4})?$")
 MIN_NUMBERS_PER_ROW = 2
 MIN_NUMBER_SHARE = 0.3
 MAX_ROW_WORDS = 30
+# A table's caption ("Table 4. Victims detected …", "Fig. 3 …"), shared like the row test.
+CAPTION = re.compile(r"^\s*(Table|Tab\.|Figure|Fig\.|Exhibit|Chart|Annex table)\s*[\w.-]*\d", re.IGNORECASE)
+# A heading in a report's text is a short line: a title of a few words ("Risk Factors",
+# "Ronny Marty"), not a sentence. Shared by the splitter (which keeps such a line with the
+# paragraph it heads) and the quote finder (which never quotes it alone).
+MAX_TEXT_HEADING_WORDS = 12
+# ... and mostly letters: not "27%", not a table cell, not a page marker ("[p. 1]").
+MIN_TITLE_LETTER_SHARE = 0.6
 
 
 def strip_emphasis(text: str) -> str:
@@ -37,6 +45,13 @@ def strip_emphasis(text: str) -> str:
 
 def word_count(text: str) -> int:
     return len(WORD.findall(text))
+
+
+def is_short_title(line: str) -> bool:
+    """A line of two to a dozen words, mostly letters: what a heading in the text looks like."""
+    letters = sum(c.isalpha() for c in line)
+    return 2 <= word_count(line) <= MAX_TEXT_HEADING_WORDS and \
+        letters >= MIN_TITLE_LETTER_SHARE * len(line.replace(" ", ""))
 
 
 def is_list_item(line: str) -> bool:

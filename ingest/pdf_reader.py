@@ -25,9 +25,9 @@ from pathlib import Path
 from ingest.errors import Corrupt, NeedsPassword, NoTextLayer, OcrUnavailable, ReportError, TimedOut, TooLarge
 from ingest.ocr import PAGE_TIMEOUT_S
 from ingest.readers import ReadOptions
-from ingest.tables import CAPTION, is_header, keep_rows
+from ingest.tables import is_header, keep_rows
 from index.records import Document, Heading, Page
-from index.text import BULLET, NUMBERED, YEAR, clean_text, is_heading_like, is_table_row
+from index.text import BULLET, CAPTION, NUMBERED, YEAR, clean_text, is_heading_like, is_table_row
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # A PDF with fewer letters than this in all its pages has no text layer (a scan, a drawing).

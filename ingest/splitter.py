@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from index.language import detect_language
 from index.passage_kind import TABLE, TITLE, mark_kinds
 from index.records import Document, Heading, Page, Passage
-from index.text import (BULLET, NUMBERED, is_heading_like, is_list_item, sentence_spans,
-                   strip_emphasis, word_count)
+from index.text import (BULLET, MAX_TEXT_HEADING_WORDS, NUMBERED, is_heading_like, is_list_item, is_short_title,
+                        sentence_spans, strip_emphasis, word_count)
 from ingest.tables import Table, find_tables
 
 MAX_WORDS = 120
@@ -34,8 +34,9 @@ MAX_WORDS = 120
 # wide table's rows are never cut off from them.
 # 16: a heading line that names no section heads the paragraph after it instead of being dropped
 # (a survivor's name over her testimony), and so does a short question standing alone.
-# 17: a short line followed by one in lower case starts a paragraph, it is no heading (it had
-# pushed the name over a testimony, "James Dold", out as a heading of nothing).
+# 17: a short line reading as a sentence and followed by one in lower case starts a paragraph, it
+# is no heading (it had pushed the name over a testimony, "James Dold", out as a heading of
+# nothing); a kept heading is a title of two words or more ending in a capitalised one.
 SPLITTER_VERSION = 17
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
@@ -47,7 +48,8 @@ ALBANIAN_PARTS = {"prezantimit": "presentation", "diskutimit": "discussion"}
 ACTIONS_LABEL = re.compile(r"\bactions?\b", re.IGNORECASE)
 SUB_ITEM = re.compile(r"^\s+[-*•]\s+")
 ITEM_NUMBER = re.compile(r"^\s*(\d{1,2})[.)]\s")
-MAX_TEXT_HEADING_WORDS = 12
+# A short line followed by one in lower case is a sentence going on only from this many words.
+MIN_RUN_ON_WORDS = 6
 SECTION_NUMBER = re.compile(r"^\s*(\d+(\.\d+)*|[IVXLC]+)[.)]?\s+")
 SENTENCE_CLOSERS = (".", "!", "?", ":", ";", "\"", "”", "’", ")")
 # A line ending in one of these words continues on the next line: it is no heading.
@@ -63,9 +65,10 @@ MARKED_KINDS = {"table": TABLE, "title": TITLE}
 class Block:
     """A run of text being assembled into a passage."""
 
-    # "title" (a section heading as printed), "paragraph", "bullet", "numbered", "heading" (one
-    # naming a section or part), "subheading" (one naming neither), "headed" (a subheading and the
-    # paragraph it heads), "table", "qa"
+    # "title" (a section heading as printed), "paragraph", "bullet", "numbered", "heading" (a
+    # heading-like line that is dropped: it names a section or part, or is a chart label, a figure,
+    # a page marker), "subheading" (a title naming neither, kept), "headed" (a subheading or a short
+    # question and the paragraph it heads), "table", "qa"
     kind: str
     lines: list[str]
     page: Page
@@ -197,10 +200,12 @@ def _table_blocks(state: _State, page: Page, table: Table) -> None:
 
 def _runs_on(line: str, ends_page: bool, next_line: str = "") -> bool:
     """A short line that is really the start of a sentence: it ends a page or a function word, or
-    the next line goes on in lower case ("During my preteen and early teenage years, my two" /
-    "sisters, two brothers, …")."""
+    it reads as a sentence and the next line goes on in lower case ("During my preteen and early
+    teenage years, my two" / "sisters, two brothers, …"; not a heading wrapped over two lines,
+    "Conclusions and policy" / "recommendations", nor a chart's "27%")."""
     last_word = line.split()[-1].casefold() if line.split() else ""
-    return ends_page or last_word in RUN_ON_WORDS or next_line.strip()[:1].islower()
+    goes_on = next_line.strip()[:1].islower() and word_count(line) >= MIN_RUN_ON_WORDS and _reads_as_text(line)
+    return ends_page or last_word in RUN_ON_WORDS or goes_on
 
 
 def _outline_title(page: Page, line: str) -> str | None:
@@ -212,11 +217,7 @@ def _outline_title(page: Page, line: str) -> str | None:
 def _names_a_section(line: str) -> bool:
     """In a PDF's text, a short line of mostly words (not "27%", not a table cell) names a section;
     one ending in ':' ("The potential victim(s):") leads into a list within the section instead."""
-    if _announces(line):
-        return False
-    words = line.split()
-    letters = sum(c.isalpha() for c in line)
-    return 2 <= len(words) <= MAX_TEXT_HEADING_WORDS and letters >= 0.6 * len(line.replace(" ", ""))
+    return not _announces(line) and is_short_title(line)
 
 
 def _heading_line(state: _State, page: Page, line: str) -> Block | None:
@@ -244,10 +245,11 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
 
 def _heads_text(line: str) -> bool:
     """Whether a heading line that names no section is worth keeping over the paragraph after it:
-    a few words ("Ronny Marty", "Indicators"), not a long line of a chart's labels, a figure or a
-    page marker ("[p. 1]")."""
-    letters = sum(c.isalpha() for c in line)
-    return word_count(line) <= MAX_TEXT_HEADING_WORDS and letters >= 0.6 * len(line.replace(" ", ""))
+    a title of a few words ending in a capitalised one ("Ronny Marty", "Effects of Trauma"). Not a
+    chart's label ("Rwanda", "27%"), a page marker ("[p. 1]") or a sentence cut short ("… raised
+    by a courageous single")."""
+    words = line.split()
+    return is_short_title(line) and not words[-1][:1].islower()
 
 
 def _reads_as_text(line: str) -> bool:
@@ -326,7 +328,8 @@ def _heads(previous: Block, block: Block) -> bool:
     its words are kept with the paragraph it introduces, neither dropped nor a passage that
     answers nothing."""
     heading = previous.kind == "subheading" or (previous.kind == "paragraph" and _asks(previous.text))
-    return heading and block.kind == "paragraph" and previous.heading is block.heading
+    return heading and block.kind == "paragraph" and not _asks(block.text) \
+        and previous.heading is block.heading and previous.part == block.part
 
 
 def _asks(text: str) -> bool:

@@ -12,12 +12,10 @@ Only the text is rearranged, never changed: every line of a passage is a line of
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from index.text import CELL_NUMBER, MAX_ROW_WORDS, YEAR, is_table_row, word_count
+from index.text import CAPTION, CELL_NUMBER, MAX_ROW_WORDS, YEAR, is_table_row, word_count
 
-CAPTION = re.compile(r"^\s*(Table|Tab\.|Figure|Fig\.|Exhibit|Chart|Annex table)\s*[\w.-]*\d", re.IGNORECASE)
 MIN_ROWS = 3
 ROWS_PER_PASSAGE = 4
 # How far above the header a caption may be (lines).

@@ -188,5 +188,10 @@ def test_a_quoted_table_row_is_cited_with_its_table(quote, described):
         f"“{quote}” — Statistical annex, p. 17" + (f", {described}" if described else "")
 
 
+def test_a_table_with_a_caption_and_no_header_is_cited_by_its_caption():
+    table = replace(ANNEX_TABLE, text="Table 4. Victims detected in East Africa, 2019-2022\nKenya 1,204 1,310 1,498")
+    assert table_description(table, "Kenya 1,204 1,310 1,498") == "Table 4. Victims detected in East Africa, 2019-2022"
+
+
 def test_a_passage_that_is_no_table_gets_no_table_note():
     assert Citation.of(PDF, "Benin 444 538 1,389").table is None

@@ -231,19 +231,23 @@ def test_both_backends_know_the_reports_a_name_characterises(db_url: str, tmp_pa
     glotip = tmp_path / "global-report.txt"
     other = "".join(f"\n\nCourts in country {i} convicted {i + 2} traffickers." for i in range(8))
     glotip.write_text("UNODC collected data from 40 countries.\n\nUNODC thanks the member states.\n\n"
+                      "UNODC wrote this report.\n\n"
                       "In 2023, armed groups recruited 5,000 children in Africa.\n\n"
                       f"One case in Peru involved mining.{other}\n", "utf-8")
     kukes = tmp_path / "kukes-2006.txt"
-    kukes.write_text("The Kukës committee met twice.\n", "utf-8")
+    kukes.write_text("The Kukës committee met twice.\n\nVMA works in Kukës.\n\nKukës has a shelter.\n\n"
+                     "The VMA-Kukes project closed.\n", "utf-8")
     assert ingest_files(tmp_path / "store", [glotip, kukes]).ok
     export_to_postgres(tmp_path / "store", db_url)
     pg = PostgresSearcher(db_url, HashingEmbedder())
     embedded = open_searcher(tmp_path / "store", embedder=HashingEmbedder())
-    assert pg._characterised_by("UNODC") == embedded._characterised_by("UNODC") == {"global-report.txt"}
-    assert pg._characterised_by("Peru") == embedded._characterised_by("Peru") == frozenset()
+    for name, reports in (("UNODC", {"global-report.txt"}), ("Peru", set()), ("VMA-Kukes", set()),
+                          ("Kukës", {"kukes-2006.txt"})):
+        assert pg._characterised_by(name) == embedded._characterised_by(name) == reports, name
     question = "How many children did armed groups recruit in Africa in 2023 according to UNODC?"
     got, want = pg.ask(question, k=3), embedded.ask(question, k=3)
     assert (got.answered, got.hits[0].passage) == (want.answered, want.hits[0].passage)
+    assert got.answered is True
 
 
 @pytest.fixture(scope="module")

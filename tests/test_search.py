@@ -150,11 +150,21 @@ STORY = ("Routine Rest Stop or Something More?\nAshley works the evening shift a
      "Gang involvement is a risk factor."),
     ("Risk factors are many.\nGang involvement is one.", "Risk factors are many.", "Risk factors are many."),
     ("Risk Factors", "Risk Factors", "Risk Factors"),
-], ids=["question-heading", "heading", "first-line-a-sentence", "heading-alone"])
+    ("Poverty\nGang involvement\nRunaway youth", "Poverty", "Poverty"),
+    ("Indicators include:\nPoverty", "Indicators include:", "Indicators include:\nPoverty"),
+], ids=["question-heading", "heading", "first-line-a-sentence", "heading-alone", "list-first-item",
+        "lead-in"])
 def test_a_heading_line_over_a_passage_is_never_the_quote_alone(text, best, quote):
     """The heading holds the question's words (so the passage is found) but answers nothing."""
     assert _quote(text, "What did the cashier note in the rest stop story about gang risk factors?",
                   best=best) == quote
+
+
+def test_a_short_table_caption_is_quoted_when_no_row_is_named():
+    text = "Table 3. Victims by region\nRegion 2019 2020 2021\nEast 1,204 1,310 1,498\nWest 903 1,015 1,120"
+    # ("Table 3." is a sentence of its own to the sentence splitter.) Not the header line.
+    assert _quote(text, "Which region had the most victims?", kind="table",
+                  best="Victims by region") == "Victims by region"
 
 
 def test_a_section_title_with_its_presenter_is_quoted_whole():

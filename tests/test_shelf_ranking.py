@@ -291,9 +291,13 @@ def test_a_question_joining_two_names_is_answered_by_the_first_two_passages(ques
     ({"g.pdf": 17, "k.txt": 1}, {"g.pdf"}),
     ({"g.pdf": 9}, set()),
     ({}, set()),
-], ids=["printed-all-through", "printed-here-and-there", "printed-nowhere"])
+    ({"small.txt": 1}, set()),
+    ({"small.txt": 3}, {"small.txt"}),
+    ({"unknown.pdf": 50}, set()),
+], ids=["printed-all-through", "printed-here-and-there", "printed-nowhere", "once-in-a-small-report",
+        "three-times-in-a-small-report", "report-of-unknown-size"])
 def test_a_name_characterises_the_reports_printing_it_in_a_tenth_of_their_passages(holding, characterised):
-    sizes = {"g.pdf": 100, "k.txt": 60}
+    sizes = {"g.pdf": 100, "k.txt": 60, "small.txt": 8}
     assert rerank.characterising_reports(holding, sizes) == characterised
 
 

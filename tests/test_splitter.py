@@ -221,9 +221,8 @@ def test_a_long_line_without_a_full_stop_is_text_not_a_heading(tmp_path: Path):
             "examples that may alert you to a potential situation:")
     path = tmp_path / "lead.txt"
     path.write_text(f"Indicators\n\n{line}\n\nSchools are a place of safety.", "utf-8")
-    # "Indicators" names no section (one word): it heads the paragraph after it.
-    assert [p.text for p in split_document(read_report(path))] == \
-        [f"Indicators\n{line}", "Schools are a place of safety."]
+    # A single word ("Indicators", or a chart's "Rwanda") heads nothing: it is dropped as before.
+    assert [p.text for p in split_document(read_report(path))] == [line, "Schools are a place of safety."]
 
 
 TESTIMONY = ("In 2009, in the Dominican Republic, I heard from friends about a recruiter. "
@@ -254,6 +253,27 @@ def test_a_short_line_going_on_in_lower_case_is_no_heading():
     assert [p.text for p in split_document(_testimonials(text))] == [
         "James Dold\nDuring my preteen and early teenage years, my two sisters and two brothers lived in a "
         "small house with my parents."]
+
+
+@pytest.mark.parametrize("text, passages", [
+    ("27%\n\nlinked to the practice of sending boys to religious school.",
+     ["linked to the practice of sending boys to religious school."]),
+    ("Conclusions and Policy\n\nrecommendations follow from the findings.",
+     ["recommendations follow from the findings."]),
+    ("Rwanda\n\nIn Burkina Faso most victims were children.", ["In Burkina Faso most victims were children."]),
+    ("I grew up in El Salvador, raised by a courageous single\n\nMother of four. She worked hard.",
+     ["Mother of four. She worked hard."]),
+], ids=["figure", "wrapped-heading", "chart-label", "sentence-cut-short"])
+def test_lines_that_are_no_titles_head_nothing(text, passages):
+    """A figure, a one-word chart label or a sentence cut short is not printed over the paragraph
+    after it, and a heading wrapped over two lines does not become the paragraph's first sentence."""
+    assert [p.text for p in split_document(_testimonials(text))] == passages
+
+
+def test_a_question_does_not_head_another_question():
+    text = "What is trafficking?\n\nWho is at risk?\n\nAnyone can be targeted by traffickers."
+    assert [p.text for p in split_document(_testimonials(text))] == [
+        "What is trafficking?", "Who is at risk?\nAnyone can be targeted by traffickers."]
 
 
 def test_a_short_question_standing_alone_heads_the_paragraph_answering_it():

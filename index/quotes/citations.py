@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from index.language import LANGUAGE_NAMES
 from index.passage_kind import TABLE
 from index.records import Passage
-from index.text import table_head, table_row_spans
+from index.text import CAPTION, table_head, table_row_spans
 
 STYLES = ("plain", "footnote", "author-date")
 DEFAULT_STYLE = "plain"
@@ -80,8 +80,10 @@ def table_description(passage: Passage, quote: str) -> str | None:
     head = table_head(passage.text) if passage.kind == TABLE else []
     if not head or head[-1] in quote or not table_row_spans(quote):
         return None
-    *caption, header = head
-    return f"{' '.join(caption)} (columns: {header})" if caption else f"columns: {header}"
+    header = None if CAPTION.match(head[-1]) else head[-1]  # a table may have a caption alone
+    caption = " ".join(head[:-1] if header else head)
+    columns = f"columns: {header}" if header else None
+    return f"{caption} ({columns})" if caption and columns else caption or columns
 
 
 def caveats(citation: Citation) -> str | None:

@@ -68,7 +68,7 @@ _ASKS_WHO = r"^\W*(who|kush|which (speakers?|presenters?|organi[sz]ations?)|cil\
 _A_TALK = r"\s+(\S+\s+){0,3}?(presentations?|talks?|speech(es)?|prezantimin|fjalimin)"
 PRESENTER_QUESTION = re.compile(_ASKS_WHO + r".*"
                                 r"\b(presented|presents|presenting|spoke|speaks?|speaking|"
-                                r"talked|talks?|discuss(ed|es)?|represent\w*|prezant\w*|fol(i|ën|ur|ën)?|p[ëe]rfaq[ëe]s\w*|"
+                                r"talked|talks?|discuss(ed|es)?|represent\w*|prezant\w*|fol(i|ën|ur)?|p[ëe]rfaq[ëe]s\w*|"
                                 r"(gave|gives?|made|delivered|mbajti|mbajtën|dha)" + _A_TALK + r")\b",
                                 re.IGNORECASE)
 # A question about who presented at the conference, in the past and without a modal ("Who talked
@@ -102,6 +102,8 @@ MIN_INFLECTED_LENGTH = 6
 # the key-term check (`characterising_reports`): "UNODC" in 17% of its global report's passages,
 # "Kukës" in the conference report; a country named once in an endnote is not.
 REPORT_NAME_SHARE = 0.1
+# ... and in this many at least: in a report of ten passages, one mention is no characteristic.
+REPORT_NAME_MIN_PASSAGES = 3
 # How many of the top passages (with their neighbours) the key-term check reads.
 KEY_TERM_WINDOWS = 10
 # ... and how many of the first it also reads together, for a question joining two names
@@ -362,10 +364,11 @@ def unanswered_terms(question: str, top_rows: Sequence[int], passages: Sequence[
 
 def characterising_reports(holding: Mapping[str, int], sizes: Mapping[str, int]) -> frozenset[str]:
     """The reports a name characterises: `holding[report]` of its passages print it, at least
-    REPORT_NAME_SHARE of its `sizes[report]`. A name printed once ("Peru" in an endnote) is not
-    what a report is about; its publisher or its subject, printed all through, is."""
-    return frozenset(report for report, count in holding.items()
-                     if count >= REPORT_NAME_SHARE * max(1, sizes.get(report, 0)))
+    REPORT_NAME_SHARE of its `sizes[report]` and REPORT_NAME_MIN_PASSAGES at least. A name
+    printed once ("Peru" in an endnote) is not what a report is about; its publisher or its
+    subject, printed all through, is. A report of unknown size is characterised by nothing."""
+    return frozenset(report for report, count in holding.items() if report in sizes
+                     and count >= max(REPORT_NAME_MIN_PASSAGES, REPORT_NAME_SHARE * sizes[report]))
 
 
 def question_terms(question: str) -> tuple[KeyTerm, ...]:

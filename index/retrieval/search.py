@@ -10,6 +10,7 @@ Every hit carries its passage, a score and the sentence that best answers the qu
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -21,7 +22,7 @@ from index.records import Passage
 from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
 from index.store.arrays import VectorSet
-from index.text import CELL_NUMBER, table_row_spans, word_count
+from index.text import CELL_NUMBER, MAX_TEXT_HEADING_WORDS, is_heading_like, table_row_spans, word_count
 from index.retrieval.ranking import (  # noqa: F401 - re-exported for older callers
     ANSWER_THRESHOLD, MIN_GLOSS_COVERAGE, WEIGHTS_BY_LANGUAGE, WEIGHTS_WITHOUT_MULTILINGUAL)
 
@@ -33,9 +34,6 @@ DEFAULT_K = 5
 # A neighbouring sentence joins the quote when it scores at least this share of the best.
 QUOTE_NEIGHBOUR_SHARE = 0.9
 QUOTE_LEXICAL_WEIGHT = 0.5
-# A heading line over a passage's text (at most this many words) is never the quote alone: it
-# holds the question's words and answers nothing.
-QUOTE_HEADING_WORDS = 12
 # A section title as printed, up to this long, is quoted whole: the talk's title with its presenter.
 QUOTE_WHOLE_TITLE_WORDS = 60
 # Filters are compiled to a mask of allowed rows once per distinct filter, and kept.
@@ -204,7 +202,13 @@ class Searcher:
         """The reports printing `name` all through (`rerank.characterising_reports`), looked up once."""
         def look_up() -> frozenset[str]:
             codes, reports = self._masks.column("report")
-            holding = np.bincount(codes[self.store.lexical.rows_with(name)], minlength=len(reports))
+            # Every word of the name ("VMA-Kukes": both), as PostgreSQL's plainto_tsquery has it.
+            rows = None
+            for word in re.findall(r"\w+", name):
+                found = self.store.lexical.rows_with(word)
+                rows = found if rows is None else np.intersect1d(rows, found)
+            rows = rows if rows is not None else np.zeros(0, np.int64)
+            holding = np.bincount(codes[rows], minlength=len(reports))
             sizes = np.bincount(codes, minlength=len(reports))
             return rerank.characterising_reports({reports[c]: int(n) for c, n in enumerate(holding) if n},
                                                  {reports[c]: int(n) for c, n in enumerate(sizes)})
@@ -344,7 +348,7 @@ def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.nd
               query: str, *, kind: str | None = None) -> tuple[int, int]:
     """The shortest span of passage `row` that answers `query`: its best sentence, joined by
     a neighbour that scores almost as well, or the whole list a lead-in line introduces. A
-    heading line over the passage's text is never the quote alone; a section title as printed
+    heading line over the passage's paragraph is never part of the quote; a section title as printed
     (`kind` title: the talk's title and its presenter line) is quoted whole; in a table, the
     quote is the row the question names ("… in Cabo Verde in 2021?": the Cabo Verde row).
     `sentences` holds (passage row, start, end) lines and `sentence_scores` their scores.
@@ -358,7 +362,7 @@ def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.nd
     if named is not None:
         return named
     mine = np.flatnonzero(sentences[:, 0] == row) if len(sentences) else np.zeros(0, np.int64)
-    heading_end = _heading_line_end(text)
+    heading_end = _heading_line_end(text) if kind != TABLE else 0
     if any(int(sentences[s][2]) > heading_end for s in mine):
         mine = np.array([s for s in mine if int(sentences[s][2]) > heading_end], dtype=np.int64)
     if len(mine) == 0:
@@ -378,13 +382,16 @@ def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.nd
 
 
 def _heading_line_end(text: str) -> int:
-    """Where a heading over the passage's text ends ("Risk Factors", "Routine Rest Stop or Something
-    More?", "Ronny Marty"): a first line of a few words with more text below it, that ends no
-    sentence (a question may end it). 0 when the passage opens with no such line."""
+    """Where a heading over the passage's paragraph ends ("Risk Factors", "Routine Rest Stop or
+    Something More?", "Ronny Marty"): a first line of a few words that ends no sentence (a
+    question may end it) over one line of text, as the splitter keeps a heading with the paragraph
+    it heads. 0 for other passages: a list's first item, a lead-in ending in ':' (the list it
+    introduces is its quote), a table's caption."""
     first, newline, rest = text.partition("\n")
-    if not newline or not rest.strip() or word_count(first) > QUOTE_HEADING_WORDS:
+    if not newline or not rest.strip() or "\n" in rest.strip() or word_count(first) > MAX_TEXT_HEADING_WORDS:
         return 0
-    return len(first) if not first.rstrip().endswith((".", "!", ":", ";", ",")) else 0
+    question = first.rstrip().endswith("?")
+    return len(first) if (is_heading_like(first) and not first.rstrip().endswith(":")) or question else 0
 
 
 def _named_row(text: str, query_tokens: set[str]) -> tuple[int, int] | None:
@@ -442,9 +449,9 @@ def open_searcher(index_dir, *, embedder: "Embedder | None" = None, database_url
 
 
 class WordHolders:
-    """Which reports hold a word, kept for up to HOLDER_CACHE_SIZE words (a common word's
-    postings cover much of a large store, so each is looked up once). Shared by the sessions
-    that share a searcher."""
+    """Which reports a word leads to (those holding it, or those it characterises), kept for up
+    to HOLDER_CACHE_SIZE words (a common word's postings cover much of a large store, so each is
+    looked up once). Shared by the sessions that share a searcher."""
 
     def __init__(self):
         self._found: dict[tuple[str, bool], frozenset[str]] = {}

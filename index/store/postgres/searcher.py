@@ -119,9 +119,8 @@ class PostgresSearcher:
     def _named_and_implied(self, rq: ranking.RankingQuery) -> tuple[str | None, frozenset[str] | None, str | None]:
         """The report an English question names by its title (and that title's words), and the one
         report holding a name it uses: as the embedded Searcher finds them, the word lookups made
-        through the GIN index."""
-        if rq.language != "en":
-            return None, None, None
+        through the GIN index. Whatever the language, a changed shelf first empties the word caches
+        (the key-term check of an Albanian question reads them too)."""
         reports = self.reports()
         known, words = self._shelf
         if known != reports:  # a report was added, replaced or removed: look again
@@ -129,6 +128,8 @@ class PostgresSearcher:
             self._holders.clear()
             self._characterised.clear()
             self._shelf = (reports, words)
+        if rq.language != "en":
+            return None, None, None
 
         def holders(word: str, stemmed: bool) -> frozenset[str]:
             return self._holders.get((word, stemmed), lambda: self._reports_holding(word, stemmed=stemmed))
