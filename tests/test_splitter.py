@@ -258,7 +258,7 @@ def test_a_short_line_going_on_in_lower_case_is_no_heading():
 @pytest.mark.parametrize("text, passages", [
     ("27%\n\nlinked to the practice of sending boys to religious school.",
      ["linked to the practice of sending boys to religious school."]),
-    ("Conclusions and Policy\n\nrecommendations follow from the findings.",
+    ("Conclusions and policy\n\nrecommendations follow from the findings.",
      ["recommendations follow from the findings."]),
     ("Rwanda\n\nIn Burkina Faso most victims were children.", ["In Burkina Faso most victims were children."]),
     ("I grew up in El Salvador, raised by a courageous single\n\nMother of four. She worked hard.",
