@@ -10,7 +10,6 @@ Every hit carries its passage, a score and the sentence that best answers the qu
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -22,7 +21,8 @@ from index.records import Passage
 from index.retrieval import ranking, rerank
 from index.retrieval.query import gloss, language_of
 from index.store.arrays import VectorSet
-from index.text import CELL_NUMBER, MAX_TEXT_HEADING_WORDS, is_heading_like, table_row_spans, word_count
+from index.text import (CELL_NUMBER, MAX_TEXT_HEADING_WORDS, WORD, is_heading_like, table_row_spans,
+                        word_count)
 from index.retrieval.ranking import (  # noqa: F401 - re-exported for older callers
     ANSWER_THRESHOLD, MIN_GLOSS_COVERAGE, WEIGHTS_BY_LANGUAGE, WEIGHTS_WITHOUT_MULTILINGUAL)
 
@@ -204,7 +204,7 @@ class Searcher:
             codes, reports = self._masks.column("report")
             # Every word of the name ("VMA-Kukes": both), as PostgreSQL's plainto_tsquery has it.
             rows = None
-            for word in re.findall(r"\w+", name):
+            for word in WORD.findall(name):
                 found = self.store.lexical.rows_with(word)
                 rows = found if rows is None else np.intersect1d(rows, found)
             rows = rows if rows is not None else np.zeros(0, np.int64)
