@@ -181,8 +181,9 @@ def hit_json(hit: Hit) -> dict:
             "report": p.report, "title": p.title, "page": p.page, "page_end": p.page_end,
             "page_label": p.page_label, "section": p.section, "speaker": p.speaker,
             "organisation": p.organisation, "part": p.part,
-            # Extra fields (the contract's fields above are unchanged): OCR'd text, language, Word paragraph.
-            "ocr": p.ocr, "language": p.language, "paragraph": p.paragraph}
+            # Extra fields (the contract's fields above are unchanged): OCR'd text, language, Word
+            # paragraph, the heading within the section.
+            "ocr": p.ocr, "language": p.language, "paragraph": p.paragraph, "subsection": p.subsection}
 
 
 def render_answer(answer: Answer, *, style: str = DEFAULT_STYLE) -> str:

@@ -84,6 +84,10 @@ class Passage:
     # What the text is (index.passage_kind): "content", "table", or report furniture such as
     # "reference", "contents", "running-head", "heading", "chart", "title". None: not marked (older stores).
     kind: str | None = None
+    # The heading inside the section that the passage falls under, as printed: the name over a
+    # survivor's testimony ("James Dold") on every passage of it, "Effects of Trauma". None: the
+    # passage is under no such heading (or an older store).
+    subsection: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)

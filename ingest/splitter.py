@@ -37,7 +37,9 @@ MAX_WORDS = 120
 # 17: a short line reading as a sentence and followed by one in lower case starts a paragraph, it
 # is no heading (it had pushed the name over a testimony, "James Dold", out as a heading of
 # nothing); a kept heading is a title of two words or more ending in a capitalised one.
-SPLITTER_VERSION = 17
+# 18: the heading line over a paragraph is the subsection of every passage after it, up to the
+# next heading (Passage.subsection): each passage of a testimony names who gives it.
+SPLITTER_VERSION = 18
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16
@@ -79,6 +81,8 @@ class Block:
     # The line that introduces a list ("… information about the people, like:"), repeated at
     # the head of each piece when the list is cut, so no piece loses what its items are.
     lead: str | None = None
+    # The heading line over this block and those before it in its section (`_subsections`).
+    subsection: str | None = None
 
     @property
     def text(self) -> str:
@@ -98,7 +102,7 @@ class _State:
 
 
 def split_document(doc: Document, *, max_words: int = MAX_WORDS) -> list[Passage]:
-    blocks = _merge_related(_blocks(doc.pages, max_words))
+    blocks = _merge_related(_subsections(_blocks(doc.pages, max_words)))
     passages: list[Passage] = []
     counters: dict[str, int] = {}
     known: dict[str, str] = {}
@@ -276,6 +280,32 @@ def _append_wrapped(block: Block, line: str) -> None:
 def _hyphen_broken(previous: str, line: str) -> bool:
     """A word broken over two lines after a hyphen ("traf-" / "ficking"): one word again."""
     return previous.endswith("-") and line[:1].islower() and not previous.endswith(" -")
+
+
+def _subsections(blocks: list[Block]) -> list[Block]:
+    """Give each block the heading line it falls under within its section: a subheading right
+    before a paragraph heads it and the blocks after it, up to the next heading line of any kind
+    (a chart's label or a figure also ends it: what follows is no longer known to be under it),
+    a new section or part. Before `_merge_related`, which drops the heading lines."""
+    current: str | None = None
+    for previous, block in zip([None, *blocks], blocks):
+        if previous is not None and (previous.heading is not block.heading or previous.part != block.part):
+            current = None
+        if block.kind in ("heading", "subheading", "title"):
+            current = None
+        elif previous is not None and previous.kind == "subheading" and _heads(previous, block) \
+                and _titles(previous.lines[0]):
+            current = previous.lines[0]
+            previous.subsection = current
+        block.subsection = current
+    return blocks
+
+
+def _titles(line: str) -> bool:
+    """Whether a heading line over a paragraph reads as a title for what follows: not a note
+    opening with its number ("16 International Labour Organization, Brick by Brick:"), a lead-in
+    ending in ':' or an address ("BlueCampaign@hsi.dhs.gov")."""
+    return not (line[:1].isdigit() or line.rstrip().endswith(":") or "@" in line)
 
 
 def _merge_related(blocks: list[Block]) -> list[Block]:
@@ -463,6 +493,7 @@ def _passage(doc: Document, block: Block, text: str, counters: dict[str, int]) -
         speaker=heading.speaker,
         organisation=heading.organisation,
         part=block.part,
+        subsection=block.subsection,
         ocr=first.ocr or last.ocr,
         language=detect_language(text),
         paragraph=first.paragraph,

@@ -195,3 +195,20 @@ def test_a_table_with_a_caption_and_no_header_is_cited_by_its_caption():
 
 def test_a_passage_that_is_no_table_gets_no_table_note():
     assert Citation.of(PDF, "Benin 444 538 1,389").table is None
+
+
+TESTIMONY = replace(PDF, id="Parent.pdf:p48:6", report="Parent.pdf", title="Parent Resource Guide", year=2021,
+                    text="The bill passed unanimously.", page=48, page_end=48, page_label="48",
+                    page_end_label="48", section="D. Survivor Testimonials", subsection="James Dold")
+
+
+@pytest.mark.parametrize("style, expected", [
+    ("plain", "“The bill passed unanimously.” — Parent Resource Guide, p. 48, “D. Survivor Testimonials — "
+              "James Dold”"),
+    ("footnote", "“The bill passed unanimously.”[1]\n\n[1] “D. Survivor Testimonials — James Dold”, Parent "
+                 "Resource Guide (2021), p. 48."),
+    ("author-date", "“The bill passed unanimously.” (Parent Resource Guide 2021, p. 48)"),
+], ids=STYLES)
+def test_a_passage_under_a_heading_within_its_section_is_cited_with_both(style, expected):
+    """Pages after the name over a testimony, the citation still says whose testimony it is."""
+    assert cite(TESTIMONY, style) == expected

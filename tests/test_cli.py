@@ -14,7 +14,7 @@ HIT_FIELDS = {"rank": int, "score": float, "id": str, "text": str, "quote": str,
               "page": (int, type(None)), "page_end": (int, type(None)), "page_label": (str, type(None)),
               "section": (str, type(None)), "speaker": (str, type(None)),
               "organisation": (str, type(None)), "part": (str, type(None))}
-EXTRA_HIT_FIELDS = {"ocr": bool, "language": str, "paragraph": (int, type(None))}
+EXTRA_HIT_FIELDS = {"ocr": bool, "language": str, "paragraph": (int, type(None)), "subsection": (str, type(None))}
 
 
 def run_index(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -33,7 +33,7 @@ def test_ask_json_contract_for_questions_on_stdin(real_store: Path):
     for answer in answers:
         assert set(answer) == {"question", "answered", "hits"}
         for rank, hit in enumerate(answer["hits"], start=1):
-            # The contract's fields, plus the documented extra ones (OCR'd text, language, Word paragraph).
+            # The contract's fields, plus the documented extra ones (OCR'd text, language, Word paragraph, subsection).
             assert set(hit) == set(HIT_FIELDS) | set(EXTRA_HIT_FIELDS)
             assert all(isinstance(hit[name], kind) for name, kind in {**HIT_FIELDS, **EXTRA_HIT_FIELDS}.items()), hit
             assert hit["rank"] == rank and hit["quote"] in hit["text"]

@@ -300,6 +300,47 @@ def test_a_headed_paragraph_continued_on_the_next_page_keeps_its_heading_line():
          "to the island.", 49, 50)]
 
 
+def test_each_passage_under_a_heading_line_names_it_as_its_subsection():
+    """Every passage of a testimony is under the name over it, up to the next heading: "Which Nevada
+    bill did James Dold work to pass?" is answered by a passage pages after his name."""
+    text = (f"I am who I am today.\n\nRonny Marty\n\n{TESTIMONY}\n\n- He kept my passport.\n\n"
+            "Then I ran away.\n\nJames Dold\n\nI grew up in Nevada.\n\nWhat is trafficking?\n\n"
+            "It is a crime.")
+    second = Page(number=50, label="50", text="Nevada passed the bill.")
+    passages = split_document(Document("guide.pdf", "Guide", 2021, "0" * 64, (*_testimonials(text).pages, second),
+                                       kind="pdf"))
+    assert [(p.text, p.subsection) for p in passages] == [
+        ("I am who I am today.", None),
+        (f"Ronny Marty\n{TESTIMONY}", "Ronny Marty"),
+        ("He kept my passport.", "Ronny Marty"),
+        ("Then I ran away.", "Ronny Marty"),
+        ("James Dold\nI grew up in Nevada.", "James Dold"),
+        # A short question heads the paragraph answering it, within the testimony.
+        ("What is trafficking?\nIt is a crime.", "James Dold"),
+        ("Nevada passed the bill.", "James Dold"),
+    ]
+
+
+@pytest.mark.parametrize("text", [
+    "Ronny Marty\n\nI left home.\n\n27%\n\nMost victims were adults.",
+    "Ronny Marty\n\nI left home.\n\nEffects\n\nMost victims were adults.",
+    "16 International Labour Organization, Brick by Brick:\n\nI left home.\n\nMost victims were adults.",
+    "Human Trafficking:\n\nI left home.\n\nMost victims were adults.",
+], ids=["after-a-figure", "after-a-label", "a-numbered-note", "a-lead-in"])
+def test_a_subsection_ends_at_any_heading_line_and_needs_a_title(text):
+    """After a chart's figure or label, text is no longer known to be under the heading before it;
+    a note opening with its number or a lead-in ending in ':' is no title to cite."""
+    assert split_document(_testimonials(text))[-1].subsection is None
+
+
+def test_a_new_section_ends_the_subsection():
+    first = _testimonials("Ronny Marty\n\nI left home.")
+    later = Page(number=50, label="50", text="Most victims were adults.", heading=Heading(section="E. Resources"))
+    passages = split_document(Document("guide.pdf", "Guide", 2021, "0" * 64, (*first.pages, later), kind="pdf"))
+    assert [(p.section, p.subsection) for p in passages] == [
+        ("D. Survivor Testimonials", "Ronny Marty"), ("E. Resources", None)]
+
+
 def test_a_cut_list_repeats_the_sentence_that_announces_its_items_not_the_paragraph(tmp_path: Path):
     intro = "Understanding risk factors helps officers protect the students they meet every day."
     lead = "Keep the following risk factors in mind:"

@@ -33,6 +33,8 @@ ROLE = {"presentation": "presentation by", "discussion": "discussion of the pres
 NOTE_ROLE = {"presentation": "presentation", "discussion": "discussion of the presentation"}
 NO_DATE = "n.d."
 OCR_NOTE = "text read by OCR, check the quote against the page"
+# Between a section's title and the heading within it, in a citation.
+SUBSECTION_SEPARATOR = " — "
 # Languages a citation names (the reports' usual language, English, goes unsaid).
 FLAGGED_LANGUAGES = ("sq",)
 
@@ -56,7 +58,7 @@ class Citation:
     source: str | None  # who and where in the report
     speaker: str | None
     organisation: str | None
-    section: str | None
+    section: str | None  # with the heading within it: "D. Survivor Testimonials — James Dold"
     report: str
     part: str | None = None  # "presentation", "discussion", "actions", …
     ocr: bool = False  # the text was read by OCR from a scan: the user should check it against the page
@@ -69,7 +71,7 @@ class Citation:
         quote = passage.text if quote is None else quote
         return cls(quote=quote, title=passage.title, year=passage.year,
                    pages=page_reference(passage), source=source_description(passage),
-                   speaker=passage.speaker, organisation=passage.organisation, section=passage.section,
+                   speaker=passage.speaker, organisation=passage.organisation, section=section_title(passage),
                    report=passage.report, part=passage.part, ocr=passage.ocr, language=passage.language,
                    table=table_description(passage, quote))
 
@@ -117,17 +119,25 @@ def short_organisation(organisation: str | None) -> str | None:
     return TRAILING_PARENTHESIS.sub("", organisation) or organisation
 
 
+def section_title(passage: Passage) -> str | None:
+    """The section, and the heading within it that the passage is under: "D. Survivor
+    Testimonials — James Dold"."""
+    parts = [p for p in (passage.section, passage.subsection) if p]
+    return SUBSECTION_SEPARATOR.join(parts) or None
+
+
 def source_description(passage: Passage) -> str | None:
     organisation = short_organisation(passage.organisation)
+    section = section_title(passage)
     if passage.speaker and passage.paragraph is not None and not passage.part:
         # A Word report's author or presenter line: "by …" (it is a document, not a talk).
         return f"by {passage.speaker}" + (f" ({organisation})" if organisation else "") + \
-            (f", “{passage.section}”" if passage.section else "")
+            (f", “{section}”" if section else "")
     if passage.speaker:
         role = ROLE.get(passage.part or "", "presentation by")
         return f"{role} {passage.speaker}" + (f" ({organisation})" if organisation else "")
-    if passage.section:
-        return f"“{passage.section}”"
+    if section:
+        return f"“{section}”"
     return None
 
 

@@ -2,7 +2,9 @@
 
 A bullet such as "The Office offers its services through organizing public debates"
 never names its presenter or unit; indexing the section title, speaker and
-organisation with it lets "what does the child protection unit do?" find it. Only the
+organisation with it lets "what does the child protection unit do?" find it. The heading
+within the section (`Passage.subsection`) is indexed too: each passage of a testimony is
+found by the name of who gives it. Only the
 passage text is ever quoted.
 """
 
@@ -15,7 +17,7 @@ PART_WORDS = {"presentation": "presentation", "discussion": "discussion", "actio
 
 
 def context_line(passage: Passage) -> str:
-    pieces = [passage.section, passage.speaker, passage.organisation, PART_WORDS.get(passage.part or "")]
+    pieces = [passage.section, passage.subsection, passage.speaker, passage.organisation, PART_WORDS.get(passage.part or "")]
     return " · ".join(p for p in pieces if p)
 
 
