@@ -39,7 +39,9 @@ MAX_WORDS = 120
 # nothing); a kept heading is a title of two words or more ending in a capitalised one.
 # 18: the heading line over a paragraph is the subsection of every passage after it, up to the
 # next heading (Passage.subsection): each passage of a testimony names who gives it.
-SPLITTER_VERSION = 18
+# 19: a Word paragraph's last line does not run on into the next paragraph: a short title alone
+# in its paragraph heads the one after it, as in a PDF (it was joined to it with a space).
+SPLITTER_VERSION = 19
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16
@@ -136,7 +138,9 @@ def _blocks(pages: tuple[Page, ...], max_words: int = MAX_WORDS) -> list[Block]:
                 _table_blocks(state, page, tables[i])
                 current, after_table = None, tables[i].end
                 continue
-            current = _feed_line(state, page, current, raw, ends_page=i == last, next_line=following[i])
+            # A Word paragraph is whole: its last line does not run on into the next one.
+            current = _feed_line(state, page, current, raw, ends_page=i == last and page.paragraph is None,
+                                 next_line=following[i])
     return state.blocks
 
 

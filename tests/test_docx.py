@@ -83,6 +83,23 @@ def test_citation_names_section_and_paragraph_never_a_page(tmp_path: Path):
         "para. 5, by Ms. Ana Test (Tirana Shelter Network), “Shelter capacity in the north”")
 
 
+def test_a_short_title_paragraph_heads_the_paragraphs_after_it(tmp_path: Path):
+    """A name over a testimony, as its own Word paragraph: it heads the paragraph after it on a
+    line of its own (it had been joined to it with a space) and is the subsection of the rest."""
+    document = docx.Document()
+    document.add_heading("D. Survivor Testimonials", 1)
+    for text in ("Ronny Marty", "In 2009 I heard from friends about a recruiter.", "Then I ran away.",
+                 "James Dold", "I grew up in Nevada."):
+        document.add_paragraph(text)
+    document.save(tmp_path / "testimonies.docx")
+    passages = split_document(read_report(tmp_path / "testimonies.docx"))
+    assert [(p.text, p.subsection, p.paragraph) for p in passages if p.kind != "title"] == [
+        ("Ronny Marty\nIn 2009 I heard from friends about a recruiter.", "Ronny Marty", 2),
+        ("Then I ran away.", "Ronny Marty", 4),
+        ("James Dold\nI grew up in Nevada.", "James Dold", 5),
+    ]
+
+
 def test_placeholder_author_is_no_speaker(tmp_path: Path):
     passages = split_document(read_report(word_report(tmp_path / "r.docx", author="Microsoft Office User")))
     assert {p.speaker for p in passages if p.section == "Members"} == {None}
