@@ -9,7 +9,9 @@ BULLET = re.compile(r"^\s*[-*•▪●◦‣»]\s+")
 NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+")
 # Markdown emphasis in extracts (*qark*, **KUKËSI QARK**): the words are the quote, not the stars.
 EMPHASIS = re.compile(r"(\*{1,3}|_{2})(?=\S)(.+?)(?<=\S)\1")
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9À-Ý])")
+# Between two sentences: the closing quotes or brackets after the stop (group 1, the first
+# sentence's last characters), then the space.
+SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)]*)\s+(?=[\"'“‘(]*[A-Z0-9À-Ý])")
 # Abbreviations that end in a period but do not end a sentence.
 ABBREVIATIONS = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "e.g.", "i.e.", "etc.", "vs.", "No.", "St.")
 LIST_NUMBER = re.compile(r"\d{1,2}[.)]")
@@ -81,7 +83,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             before = line[start: match.start()]
             if before.endswith(ABBREVIATIONS) or LIST_NUMBER.fullmatch(before.strip()):
                 continue
-            _add_span(spans, line, line_start, start, match.start())
+            # The sentence ends after its closing quote: "goes by “Ghost.”" (a passage rebuilt from
+            # sentences had lost every closing quote after a full stop).
+            _add_span(spans, line, line_start, start, match.end(1))
             start = match.end()
         _add_span(spans, line, line_start, start, len(line))
     return spans

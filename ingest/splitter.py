@@ -41,7 +41,9 @@ MAX_WORDS = 120
 # next heading (Passage.subsection): each passage of a testimony names who gives it.
 # 19: a Word paragraph's last line does not run on into the next paragraph: a short title alone
 # in its paragraph heads the one after it, as in a PDF (it was joined to it with a space).
-SPLITTER_VERSION = 19
+# 20: a sentence ends after its closing quote or bracket (index.text.sentence_spans): a paragraph
+# cut at sentences had lost each one after a full stop, and sentence vectors and quotes cover it.
+SPLITTER_VERSION = 20
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16

@@ -174,3 +174,14 @@ def test_a_section_title_with_its_presenter_is_quoted_whole():
     question = "Who gave the presentation on recent developments in the work of the Regional Committee?"
     assert _quote(title, question, kind="title") == title
     assert _quote(title, question, best="Recent developments in the work of the Regional Committee") != title
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("One of his regulars goes by “Ghost.” Ghost is in his 30s.", ["One of his regulars goes by “Ghost.”",
+                                                                    "Ghost is in his 30s."]),
+    ("She said (as ever.) Then Mr. Tema left.", ["She said (as ever.)", "Then Mr. Tema left."]),
+    ("Is he your boyfriend?” Carmen asked.", ["Is he your boyfriend?”", "Carmen asked."]),
+], ids=["closing-quote", "closing-bracket", "question"])
+def test_a_sentence_ends_after_its_closing_quote(text, sentences):
+    """A quote is copied into a proposal as printed: its closing quotation mark is part of it."""
+    assert [text[a:b] for a, b in sentence_spans(text)] == sentences

@@ -341,6 +341,15 @@ def test_a_new_section_ends_the_subsection():
         ("D. Survivor Testimonials", "Ronny Marty"), ("E. Resources", None)]
 
 
+def test_a_paragraph_cut_at_sentences_keeps_every_character_of_them():
+    """Each piece of a long paragraph is its sentences as printed: a closing quote after a full
+    stop ("goes by “Ghost.” Ghost is …") had been dropped where the pieces were put back together."""
+    body = " ".join(f"Joel says “this is visit {i}.” Ghost buys a drink (as usual.)" for i in range(12))
+    passages = split_document(_testimonials(body), max_words=40)
+    assert len(passages) > 1
+    assert " ".join(p.text for p in passages) == body
+
+
 def test_a_cut_list_repeats_the_sentence_that_announces_its_items_not_the_paragraph(tmp_path: Path):
     intro = "Understanding risk factors helps officers protect the students they meet every day."
     lead = "Keep the following risk factors in mind:"
