@@ -43,6 +43,10 @@ class Page:
     # For reports without fixed pages (Word): the 1-based paragraph number where this "page"
     # (one paragraph, list or table) starts; `number` and `label` are then None.
     paragraph: int | None = None
+    # What the page prints larger than the report's body text (its headings), each run as
+    # `index.text.print_key` gives it. None: not known (no font information: an extract, a
+    # Word file, a scanned page, a PDF printed in one size).
+    large_print: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

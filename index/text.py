@@ -17,6 +17,8 @@ ABBREVIATIONS = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "e.g.", "i.e.", "etc.", "
 LIST_NUMBER = re.compile(r"\d{1,2}[.)]")
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_HEADING_WORDS = 30
+# Typeset ligatures ("misﬁts") as plain letters.
+LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 
 
 # A table row ("Kenya 1,204 1,310 1,498"): its cells, figures and years (index.text so that
@@ -34,6 +36,12 @@ CAPTION = re.compile(r"^\s*(Table|Tab\.|Figure|Fig\.|Exhibit|Chart|Annex table)\
 MAX_TEXT_HEADING_WORDS = 12
 # ... and mostly letters: not "27%", not a table cell, not a page marker ("[p. 1]").
 MIN_TITLE_LETTER_SHARE = 0.6
+
+
+def print_key(text: str) -> str:
+    """`text` to compare with what a PDF prints, whatever the line breaks, spacing, case and
+    ligatures ("Main types of traﬃckers" and "Main types\nof traffickers" are the same)."""
+    return "".join(text.translate(LIGATURES).casefold().split())
 
 
 def strip_emphasis(text: str) -> str:

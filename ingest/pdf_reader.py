@@ -27,7 +27,8 @@ from ingest.ocr import PAGE_TIMEOUT_S
 from ingest.readers import ReadOptions
 from ingest.tables import is_header, keep_rows
 from index.records import Document, Heading, Page
-from index.text import BULLET, CAPTION, NUMBERED, YEAR, clean_text, is_heading_like, is_table_row
+from index.text import (BULLET, CAPTION, LIGATURES, NUMBERED, YEAR, clean_text, is_heading_like, is_table_row,
+                        print_key)
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # A PDF with fewer letters than this in all its pages has no text layer (a scan, a drawing).
@@ -39,6 +40,10 @@ RUNNING_LINE_MIN_PAGES = 3
 EDGE_LINES = 3
 # A line shorter than this share of the page's usual line, ending a sentence, ends its paragraph.
 SHORT_LINE_SHARE = 0.75
+# A title line ending in one of these words goes on on the next line.
+TITLE_RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as".split())
+# How many characters (spaces aside) a line needs to be told printed large by its text alone.
+MIN_LARGE_LINE_KEY = 8
 HEADING_LINE_SHARE = 0.5
 OUTCOME_ERRORS: dict[str, type[ReportError]] = {
     "needs password": NeedsPassword, "too large": TooLarge, "corrupt": Corrupt}
@@ -49,7 +54,6 @@ EXIT_GRACE_S = 5
 DIGITS = re.compile(r"\d+")
 # A table's header line, not a title, names at least this many years ("Country 2019 2020 2021").
 MIN_HEADER_YEARS = 3
-LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 PRIVATE_USE_BULLET = re.compile("^[\uf0a7\uf0b7\uf076\uf0d8\uf0fc\u25aa\u25cf\u2022\u25e6\u2023\u2043]\\s*")
 
 
@@ -81,12 +85,21 @@ def read_pdf(path: Path, data: bytes, options: ReadOptions, *, report: str, sha2
     if sum(_letters(t) for t in texts) < MIN_LETTERS:
         raise _no_text_error(path, result, len(texts), options)
     outline = _outline_by_page(result.get("outline") or [])
-    pages = tuple(Page(number=i + 1, label=labels[i], text=paragraphs(keep_rows(texts[i])),
+    large = [_large_print(result.get("large_print"), i) if i not in result["ocr"] else None
+             for i in range(len(texts))]
+    pages = tuple(Page(number=i + 1, label=labels[i], text=paragraphs(keep_rows(texts[i]), large[i]),
                        heading=Heading(section=outline[i][0]) if i in outline else None,
-                       outline=tuple(outline.get(i, ())), ocr=i in result["ocr"])
+                       outline=tuple(outline.get(i, ())), ocr=i in result["ocr"], large_print=large[i])
                   for i in range(len(texts)))
     return Document(report=report, title=options.title or _title(result, pages, report),
                     year=options.year or result.get("year"), sha256=sha256, pages=pages, kind="pdf")
+
+
+def _large_print(large: list | None, index: int) -> tuple[str, ...] | None:
+    """Page `index`'s runs printed large, as keys (`print_key`); None when the report's print is unknown."""
+    if not isinstance(large, list) or index >= len(large) or not isinstance(large[index], list):
+        return None
+    return tuple(key for key in (print_key(str(run)) for run in large[index]) if key)
 
 
 def consistent_printed_numbers(read: dict[int, str | None]) -> dict[int, str]:
@@ -334,8 +347,10 @@ def _drop_running(lines: list[str], running: set[str]) -> list[str]:
     return kept if any(line.strip() for line in kept) else lines
 
 
-def paragraphs(text: str) -> str:
-    """Rebuild paragraphs from a PDF page's lines: one paragraph per line, blank-line separated."""
+def paragraphs(text: str, large_print: tuple[str, ...] | None = None) -> str:
+    """Rebuild paragraphs from a PDF page's lines: one paragraph per line, blank-line separated.
+    A line printed large (`large_print`, the page's large runs as `print_key`s) is a heading of its
+    own, joined only with the next lines of the same run (a title wrapped over two lines)."""
     lines = [" ".join(line.split()) for line in text.split("\n")]
     widths = [len(line) for line in lines if line]
     usual = statistics.median(widths) if widths else 0
@@ -346,7 +361,12 @@ def paragraphs(text: str) -> str:
             out.append([])
             continue
         line = PRIVATE_USE_BULLET.sub("• ", line)
-        heading = _is_heading_line(line, usual)
+        large = _in_large_print(line, large_print)
+        if large and after_heading and out and out[-1] and _wraps_title(out[-1][-1], line) \
+                and _in_large_print(" ".join(out[-1] + [line]), large_print):
+            out[-1].append(line)  # the same title, wrapped
+            continue
+        heading = large or _is_heading_line(line, usual)
         if heading or after_heading or not out or not out[-1] or _starts_block(line) \
                 or _ends_paragraph(out[-1][-1], usual):
             out.append([line])
@@ -354,6 +374,25 @@ def paragraphs(text: str) -> str:
             out[-1].append(line)
         after_heading = heading
     return "\n\n".join(_join_lines(block) for block in out if block)
+
+
+def _wraps_title(previous: str, line: str) -> bool:
+    """Whether `line` carries on the title printed on the line before: it starts in lower case, or
+    the line before stops on a function word or a ',', ';', ':' or '-' ("Trafficking within and out
+    of Africa;" / "short and long-distance flows"). A name after a complete title ("D. Survivor
+    Testimonials" / "Theresa Flores") is a heading of its own."""
+    words = previous.split()
+    return line[:1].islower() or previous.rstrip().endswith((",", ";", ":", "-", "–")) or \
+        bool(words) and words[-1].casefold() in TITLE_RUN_ON_WORDS
+
+
+def _in_large_print(line: str, large_print: tuple[str, ...] | None) -> bool:
+    """Whether `line` is (part of) one of a page's runs printed large. A few letters ("in Africa")
+    can be found inside any title: a line must have MIN_LARGE_LINE_KEY of them."""
+    if not large_print:
+        return False
+    key = print_key(line)
+    return len(key) >= MIN_LARGE_LINE_KEY and any(key in run for run in large_print)
 
 
 def _is_heading_line(line: str, usual: float) -> bool:

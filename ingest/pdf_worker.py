@@ -5,7 +5,8 @@ ingest process itself; neither do pypdfium2 and Tesseract, which render and read
 pages (OCR). The parent sends {"path", "passwords", "memory_mb", "max_pages", "ocr",
 "ocr_languages", "ocr_dpi"} as JSON on stdin and reads JSON events from stdout, one per line:
 
-    {"event": "text", "texts": [...], "labels": [...], ...}   every page's text layer (pypdf)
+    {"event": "text", "texts": [...], "labels": [...], ...}   every page's text layer (pypdf), and
+                                                              what each prints large ("large_print")
     {"event": "ocr_plan", "pages": [i, ...]}                  0-based pages about to be OCR'd
     {"event": "ocr_page", "page": i, "text", "printed", "confidence", "seconds"}
     {"event": "ocr_failed", "page": i, "detail"}              one page could not be read
@@ -23,11 +24,21 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import time
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 
+
+# Text printed this much larger than the report's body text (its most common size) is a heading;
+# bold text, from a little larger. On the shelf's PDFs, body text is 9–10 pt, section titles
+# 12–25 pt, a box's bold title 11 pt; an info sheet's 11.8 pt text against 9.8 pt is not.
+LARGE_PRINT = 1.3
+LARGE_BOLD_PRINT = 1.15
+BOLD_FONT_WORDS = ("bold", "black", "heavy", "semibold", "demi", "extrabld")
+# Fewer runs printed large than this in a whole report: its print says nothing of its headings.
+MIN_LARGE_RUNS = 3
 
 # How running out of address space shows when it hits a lazy import rather than an allocation.
 OUT_OF_MEMORY_SIGNS = ("failed to map segment", "Cannot allocate memory")
@@ -154,17 +165,66 @@ def extract(request: dict) -> tuple[dict, str | None]:
     count = len(reader.pages)
     if count > request.get("max_pages", 2000):
         return failure("too large", f"{count} pages > {request['max_pages']}"), None
-    texts, errors = [], 0
+    texts, errors, fonts = [], 0, PrintSizes()
     for page in reader.pages:
+        fonts.next_page()
         try:
-            texts.append(page.extract_text() or "")
+            texts.append(page.extract_text(visitor_text=fonts.visit) or "")
         except Exception:  # noqa: BLE001 - one unreadable page should not lose the others
             texts.append("")
             errors += 1
         if not texts[-1] and _is_bomb(page):
             return failure("too large", "a page decompresses past pypdf's safety limit (decompression bomb?)"), None
     return {"event": "text", "texts": texts, "labels": page_labels(reader, count), "errors": errors,
-            "outline": outline_entries(reader), **metadata(reader)}, password
+            "outline": outline_entries(reader), "large_print": fonts.large_print(), **metadata(reader)}, password
+
+
+class PrintSizes:
+    """The size and weight of each run of text pypdf reads (its `visitor_text` callback), and from
+    them what each page prints larger than the report's body text: its headings. A PDF without an
+    outline names its sections only in its text, where a chart's label or a note's first line
+    looks as much like a heading as a heading does; the print tells them apart."""
+
+    def __init__(self) -> None:
+        self._pages: list[list[tuple[str, float, bool]]] = []
+        self._characters: dict[float, int] = {}
+
+    def next_page(self) -> None:
+        self._pages.append([])
+
+    def visit(self, text, cm, tm, font, size) -> None:
+        try:
+            if not text.strip():
+                return
+            scale = math.sqrt(abs(tm[0] * tm[3] - tm[1] * tm[2]) * abs(cm[0] * cm[3] - cm[1] * cm[2]))
+            printed = round(float(size) * scale * 2) / 2  # to half a point: the same size, read twice
+            name = str(font.get("/BaseFont", "")) if font else ""
+            self._pages[-1].append((text, printed, any(w in name.casefold() for w in BOLD_FONT_WORDS)))
+            self._characters[printed] = self._characters.get(printed, 0) + len(text.strip())
+        except Exception:  # noqa: BLE001 - the print is a hint; an odd font or matrix only loses it
+            return
+
+    def large_print(self) -> list[list[str]] | None:
+        """Per page, the runs printed large (consecutive ones joined), or None when the report
+        shows too few to tell (one size all through, or no text layer)."""
+        if not self._characters:
+            return None
+        body = max(self._characters, key=lambda size: self._characters[size])
+        pages = [self._joined(runs, body) for runs in self._pages]
+        return pages if sum(len(p) for p in pages) >= MIN_LARGE_RUNS else None
+
+    @staticmethod
+    def _joined(runs: list[tuple[str, float, bool]], body: float) -> list[str]:
+        joined: list[str] = []
+        previous: float | None = None  # the size of the run before, when it was large
+        for text, size, bold in runs:
+            large = size >= LARGE_PRINT * body or (bold and size >= LARGE_BOLD_PRINT * body)
+            if large and previous == size:  # a title over two lines; a smaller one after it is another
+                joined[-1] += " " + text.strip()
+            elif large:
+                joined.append(text.strip())
+            previous = size if large else None
+        return joined
 
 
 def run_ocr(request: dict, texts: list[str], password: str | None) -> None:

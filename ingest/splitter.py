@@ -9,13 +9,13 @@ runs on over the page break, and then it records both pages.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from index.language import detect_language
-from index.passage_kind import TABLE, TITLE, mark_kinds
+from index.passage_kind import CHART, CONTENT, CONTENTS, REFERENCE, RUNNING_HEAD, TABLE, TITLE, mark_kinds
 from index.records import Document, Heading, Page, Passage
-from index.text import (BULLET, MAX_TEXT_HEADING_WORDS, NUMBERED, is_heading_like, is_list_item, is_short_title,
-                        sentence_spans, strip_emphasis, word_count)
+from index.text import (BULLET, MAX_TEXT_HEADING_WORDS, MIN_TITLE_LETTER_SHARE, NUMBERED, WORD, is_heading_like,
+                        is_list_item, is_short_title, print_key, sentence_spans, strip_emphasis, word_count)
 from ingest.tables import Table, find_tables
 
 MAX_WORDS = 120
@@ -39,11 +39,16 @@ MAX_WORDS = 120
 # nothing); a kept heading is a title of two words or more ending in a capitalised one.
 # 18: the heading line over a paragraph is the subsection of every passage after it, up to the
 # next heading (Passage.subsection): each passage of a testimony names who gives it.
-# 19: a Word paragraph's last line does not run on into the next paragraph: a short title alone
-# in its paragraph heads the one after it, as in a PDF (it was joined to it with a space).
+# 19: a short title alone in a Word paragraph heads the paragraph after it, as in a PDF (it was
+# joined to it with a space).
 # 20: a sentence ends after its closing quote or bracket (index.text.sentence_spans): a paragraph
 # cut at sentences had lost each one after a full stop, and sentence vectors and quotes cover it.
-SPLITTER_VERSION = 20
+# 21: where a PDF's print is known (Page.large_print), only a line printed large names a section
+# (not a chart's label or a note's first line), and stands alone even inside a paragraph; only a
+# list of actions (plural) is the "actions" part, not "Action Card #6"; a subsection is a title
+# (no sentence, not the section's own title) and no note is under one; lines giving a phone
+# number, an address or a web site are kept as text with their labels (they were dropped).
+SPLITTER_VERSION = 21
 # A bullet this short ("Vehicle information (color, make, model, license plate, etc.)") says
 # little alone: a run of them is kept together under its lead-in line, as a numbered list is.
 SHORT_ITEM_WORDS = 16
@@ -51,7 +56,9 @@ PART_LABEL = re.compile(r"^(?:highlights of the (presentation|discussion)s?|pika
                         re.IGNORECASE)
 # Albanian extracts' part labels ("Pikat kryesore të diskutimit") name the same parts.
 ALBANIAN_PARTS = {"prezantimit": "presentation", "diskutimit": "discussion"}
-ACTIONS_LABEL = re.compile(r"\bactions?\b", re.IGNORECASE)
+# The extract's lists of actions ("Five Chosen Actions", "All actions from Qark Discussions"): the
+# plural only; "Action Card #6: …" or "Action plan for the year" is no such list.
+ACTIONS_LABEL = re.compile(r"\bactions\b", re.IGNORECASE)
 SUB_ITEM = re.compile(r"^\s+[-*•]\s+")
 ITEM_NUMBER = re.compile(r"^\s*(\d{1,2})[.)]\s")
 # A short line followed by one in lower case is a sentence going on only from this many words.
@@ -63,6 +70,13 @@ RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as
 OPENING_QUOTES = "\"'“‘(["
 # A long line with at least this share of its words in lower case reads as a sentence.
 TEXT_LOWER_CASE_SHARE = 1 / 3
+# Passages that are no text of the report's own: they are under no subsection.
+FURNITURE = frozenset({REFERENCE, CONTENTS, RUNNING_HEAD, CHART})
+# A phone number ("800-424-9098", "1(888) 373-7888"); with a web or e-mail address, a way to reach someone.
+PHONE = re.compile(r"\d{3}[\s.-]\d{3}[\s.-]?\d{4}|\(\d{3}\)\s?\d{3}-\d{4}")
+CONTACT = re.compile(PHONE.pattern + r"|https?://|www\.|@\w|\b[\w-]+\.(?:gov|org|com|mil|net|int)\b")
+# A line that labels what follows it ("Hotline Phone Number:", "Hours: 24 hours, 7 days a week").
+LABEL_LINE = re.compile(r"^[A-Z][\w ()/-]{0,40}:(\s|$)")
 # Blocks whose passages get their kind from the splitter, not from their text (index.passage_kind).
 MARKED_KINDS = {"table": TABLE, "title": TITLE}
 
@@ -90,7 +104,7 @@ class Block:
 
     @property
     def text(self) -> str:
-        joined_by_lines = self.kind in ("numbered", "bullet", "title", "table", "headed")
+        joined_by_lines = self.kind in ("numbered", "bullet", "title", "table", "headed", "contact")
         return "\n".join(self.lines) if joined_by_lines else " ".join(self.lines)
 
 
@@ -106,7 +120,7 @@ class _State:
 
 
 def split_document(doc: Document, *, max_words: int = MAX_WORDS) -> list[Passage]:
-    blocks = _merge_related(_subsections(_blocks(doc.pages, max_words)))
+    blocks = _merge_related(_subsections(_contact_blocks(_blocks(doc.pages, max_words))))
     passages: list[Passage] = []
     counters: dict[str, int] = {}
     known: dict[str, str] = {}
@@ -115,9 +129,12 @@ def split_document(doc: Document, *, max_words: int = MAX_WORDS) -> list[Passage
             passages.append(_passage(doc, block, text, counters))
             if block.kind in MARKED_KINDS:
                 known[passages[-1].id] = MARKED_KINDS[block.kind]
+            elif block.kind == "contact" and PHONE.search(text):
+                known[passages[-1].id] = CONTENT  # its web address does not make a hotline's card a reference
     # Tables and section titles as printed are marked as such; other passages by their text
-    # (references, running heads, ...).
-    return mark_kinds(passages, known=known)
+    # (references, running heads, ...). A note is under no heading within the section.
+    return [replace(p, subsection=None) if p.subsection and p.kind in FURNITURE else p
+            for p in mark_kinds(passages, known=known)]
 
 
 def _blocks(pages: tuple[Page, ...], max_words: int = MAX_WORDS) -> list[Block]:
@@ -140,9 +157,7 @@ def _blocks(pages: tuple[Page, ...], max_words: int = MAX_WORDS) -> list[Block]:
                 _table_blocks(state, page, tables[i])
                 current, after_table = None, tables[i].end
                 continue
-            # A Word paragraph is whole: its last line does not run on into the next one.
-            current = _feed_line(state, page, current, raw, ends_page=i == last and page.paragraph is None,
-                                 next_line=following[i])
+            current = _feed_line(state, page, current, raw, ends_page=i == last, next_line=following[i])
     return state.blocks
 
 
@@ -179,7 +194,14 @@ def _feed_line(state: _State, page: Page, current: Block | None, raw: str, *, en
     if current is not None and current.kind == "paragraph":
         _append_wrapped(current, line.strip())
         return current
-    if is_heading_like(line) and not _runs_on(line, ends_page, next_line):
+    if page.paragraph is not None and current is None and ends_page and is_heading_like(line) \
+            and _heads_text(line.strip()) and _titles(line.strip()):
+        # A Word paragraph that is a short title alone ("Ronny Marty") heads the paragraph after
+        # it, as in a PDF; it had been joined to it with a space. (A Word paragraph is whole: no
+        # other line runs on, and it names no section or part: the styles do.)
+        return _start(state, page, "subheading", line.strip())
+    if is_heading_like(line) and (not _runs_on(line, ends_page, next_line) or _printed_large(page, line)
+                                  and page.large_print is not None):
         return _heading_line(state, page, line.strip())
     return _start(state, page, "paragraph", line.strip())
 
@@ -224,10 +246,28 @@ def _outline_title(page: Page, line: str) -> str | None:
     return next((t for t in page.outline if t.casefold() in (bare, line.casefold())), None)
 
 
-def _names_a_section(line: str) -> bool:
+def _names_a_section(line: str, page: Page) -> bool:
     """In a PDF's text, a short line of mostly words (not "27%", not a table cell) names a section;
-    one ending in ':' ("The potential victim(s):") leads into a list within the section instead."""
-    return not _announces(line) and is_short_title(line)
+    one ending in ':' ("The potential victim(s):") leads into a list within the section instead.
+    Where the report's print is known, only a line printed large does, and it may be a long
+    title; one word printed large is as often an infographic's label ("Africa", "Armed")."""
+    if _announces(line):
+        return False
+    if page.large_print is None:
+        return is_short_title(line)
+    return _printed_large(page, line) and word_count(line) >= 2 and \
+        sum(c.isalpha() for c in line) >= MIN_TITLE_LETTER_SHARE * len(line.replace(" ", ""))
+
+
+def _printed_large(page: Page, line: str) -> bool:
+    """Whether `line` is printed larger than the report's body text, as a section's title is; True
+    when the print is not known (an extract, a Word file, a scan). A chart's label ("Prefer not to
+    say", "Mali Central") or a note's first line ("20 UNODC Observatory on …") is printed small:
+    read as a section's title, each had become the section of the passages after it."""
+    if page.large_print is None:
+        return True
+    key = print_key(line)
+    return bool(key) and any(key in run for run in page.large_print)
 
 
 def _heading_line(state: _State, page: Page, line: str) -> Block | None:
@@ -238,7 +278,8 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
     title = _outline_title(page, line)
     if title is not None:
         state.heading = Heading(section=title)
-    if title is None and word_count(line) > MAX_TEXT_HEADING_WORDS and _reads_as_text(line):
+    large = page.large_print is not None and _printed_large(page, line)
+    if title is None and not large and word_count(line) > MAX_TEXT_HEADING_WORDS and _reads_as_text(line):
         # Too long to be a heading: a sentence without a full stop ("… include the following:",
         # "There is no single face of traffickers. … To school-aged victims"). It is text to index.
         return _start(state, page, "paragraph", line)
@@ -246,7 +287,7 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
     if ACTIONS_LABEL.search(line):
         state.part = "actions"
         names_section = True  # "Five Chosen Actions" names the part, and leads into its list
-    elif title is None and state.heading_from_text and _names_a_section(line):
+    elif title is None and state.heading_from_text and _names_a_section(line, page):
         state.heading = Heading(section=line)
         names_section = True
     _start(state, page, "subheading" if not names_section and _heads_text(line) else "heading", line)
@@ -288,9 +329,48 @@ def _hyphen_broken(previous: str, line: str) -> bool:
     return previous.endswith("-") and line[:1].islower() and not previous.endswith(" -")
 
 
+def _contact_blocks(blocks: list[Block]) -> list[Block]:
+    """A run of short lines that give a phone number, an address or a web site, with their labels
+    ("DoD Inspector General Hotline" / "Hotline Phone Number:" / "800-424-9098 (Toll-Free)" /
+    "703-604-8799 (Commercial)"), is text: one block of lines. Each line looks like a heading, and
+    all were dropped, so the numbers users ask for were in no passage."""
+    out: list[Block] = []
+    i = 0
+    while i < len(blocks):
+        run = _heading_run(blocks, i)
+        info = [j for j, block in enumerate(run) if _gives_contact(block.lines[0]) or LABEL_LINE.match(block.lines[0])]
+        if any(_gives_contact(run[j].lines[0]) for j in info):
+            first, last = max(info[0] - 1, 0), info[-1]  # with the title over the first label
+            out.extend(run[:first])
+            contact = run[first]
+            contact.kind, contact.lines = "contact", [b.lines[0] for b in run[first:last + 1]]
+            contact.last_page = run[last].last_page
+            out.append(contact)
+            out.extend(run[last + 1:])
+        else:
+            out.extend(run or blocks[i:i + 1])
+        i += max(len(run), 1)
+    return out
+
+
+def _heading_run(blocks: list[Block], start: int) -> list[Block]:
+    """The heading lines from `start` on, one after the other on one page (empty if none)."""
+    run: list[Block] = []
+    for block in blocks[start:]:
+        if block.kind not in ("heading", "subheading") or (run and block.page is not run[0].page):
+            break
+        run.append(block)
+    return run
+
+
+def _gives_contact(line: str) -> bool:
+    return bool(CONTACT.search(line))
+
+
 def _subsections(blocks: list[Block]) -> list[Block]:
     """Give each block the heading line it falls under within its section: a subheading right
-    before a paragraph heads it and the blocks after it, up to the next heading line of any kind
+    before a paragraph (and printed large, where the print is known: not a chart's label such as
+    "Group 3") heads it and the blocks after it, up to the next heading line of any kind
     (a chart's label or a figure also ends it: what follows is no longer known to be under it),
     a new section or part. Before `_merge_related`, which drops the heading lines."""
     current: str | None = None
@@ -300,18 +380,28 @@ def _subsections(blocks: list[Block]) -> list[Block]:
         if block.kind in ("heading", "subheading", "title"):
             current = None
         elif previous is not None and previous.kind == "subheading" and _heads(previous, block) \
-                and _titles(previous.lines[0]):
+                and _titles(previous.lines[0]) and not _in_section_title(previous.lines[0], block.heading) \
+                and _printed_large(previous.page, previous.lines[0]):
             current = previous.lines[0]
             previous.subsection = current
         block.subsection = current
     return blocks
 
 
+def _in_section_title(line: str, heading: Heading | None) -> bool:
+    """Whether `line` is part of its section's own title ("OR GET ADDITIONAL SUPPORT", the second
+    line of "HOW TO REPORT HUMAN TRAFFICKING OR GET ADDITIONAL SUPPORT")."""
+    return heading is not None and bool(heading.section) and print_key(line) in print_key(heading.section)
+
+
 def _titles(line: str) -> bool:
     """Whether a heading line over a paragraph reads as a title for what follows: not a note
     opening with its number ("16 International Labour Organization, Brick by Brick:"), a lead-in
-    ending in ':' or an address ("BlueCampaign@hsi.dhs.gov")."""
-    return not (line[:1].isdigit() or line.rstrip().endswith(":") or "@" in line)
+    ending in ':', an address ("BlueCampaign@hsi.dhs.gov") or a sentence without its full stop
+    ("The committee met in Kukës in March 2009": words in lower case that are not function words)."""
+    if line[:1].isdigit() or line.rstrip().endswith(":") or "@" in line:
+        return False
+    return all(not w[:1].islower() or w.casefold() in RUN_ON_WORDS for w in WORD.findall(line))
 
 
 def _merge_related(blocks: list[Block]) -> list[Block]:
@@ -337,6 +427,9 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
             previous.lead = lead
         else:
             merged.append(block)
+    for block in merged:
+        if block.kind == "subheading" and block.page.paragraph is not None:
+            block.kind = "paragraph"  # a Word paragraph heading nothing is text all the same
     return [b for b in merged if b.kind not in ("heading", "subheading")]
 
 

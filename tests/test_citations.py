@@ -212,3 +212,8 @@ TESTIMONY = replace(PDF, id="Parent.pdf:p48:6", report="Parent.pdf", title="Pare
 def test_a_passage_under_a_heading_within_its_section_is_cited_with_both(style, expected):
     """Pages after the name over a testimony, the citation still says whose testimony it is."""
     assert cite(TESTIMONY, style) == expected
+
+
+def test_quotation_marks_in_a_title_become_single_inside_the_citations_own():
+    card = replace(TESTIMONY, section="C. Action Cards", subsection="“It’s Never Too Late”")
+    assert citation_text(Citation.of(card)) == "— Parent Resource Guide, p. 48, “C. Action Cards — ‘It’s Never Too Late’”"

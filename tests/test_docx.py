@@ -100,6 +100,25 @@ def test_a_short_title_paragraph_heads_the_paragraphs_after_it(tmp_path: Path):
     ]
 
 
+def test_short_word_paragraphs_that_head_nothing_are_kept(tmp_path: Path):
+    """A short Word paragraph with no full stop is text unless it is a title over a paragraph."""
+    document = docx.Document()
+    document.add_heading("Members", 1)
+    for text in ("Contact the shelter office in Tirana", "Kukës", "Action plan for the coming year",
+                 "Thank you"):
+        document.add_paragraph(text)
+    document.add_heading("Signatures", 1)
+    for text in ("The committee met in Kukës in March 2009", "It agreed on three priorities.", "Ana Test"):
+        document.add_paragraph(text)
+    document.save(tmp_path / "short.docx")
+    passages = [p for p in split_document(read_report(tmp_path / "short.docx")) if p.kind != "title"]
+    assert [(p.text, p.part, p.subsection) for p in passages] == [
+        ("Contact the shelter office in Tirana Kukës Action plan for the coming year Thank you", None, None),
+        ("The committee met in Kukës in March 2009 It agreed on three priorities.", None, None),
+        ("Ana Test", None, None),
+    ]
+
+
 def test_placeholder_author_is_no_speaker(tmp_path: Path):
     passages = split_document(read_report(word_report(tmp_path / "r.docx", author="Microsoft Office User")))
     assert {p.speaker for p in passages if p.section == "Members"} == {None}

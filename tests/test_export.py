@@ -44,7 +44,7 @@ PDF = Passage(
     id="GLOTIP2024_Chapter_2.pdf:p5:3", report=PDF_REPORT.report, title=PDF_REPORT.title, year=2024,
     text="In Western and Southern Europe, 4,712 victims of trafficking for forced labour were detected.",
     page=5, page_end=6, page_label="69", page_end_label="70", section="Western and Southern Europe",
-    speaker=None, organisation=None, part=None)
+    speaker=None, organisation=None, part=None, subsection="Forced labour")
 # Report text is untrusted: every line here means something to Markdown, and the quote has a
 # blank line, a trailing backslash, curly quotes, commas and accents.
 HOSTILE_TEXT = ("*bold* <script>alert(1)</script> [click](javascript:x) & &amp; ~~gone~~ | a | b |\n"
@@ -199,15 +199,16 @@ def test_csv_round_trips_with_provenance():
     assert header == list(CSV_FIELDS)
     assert rows[0] == {
         "quote": "Victims pass through Kukës, Has and Tropojë.", "report": "caaht-2006-kukes-extract.txt",
-        "page": "38", "section": "Recent developments in the work of the Regional Committee",
+        "page": "38", "section": "Recent developments in the work of the Regional Committee", "subsection": "",
         "speaker": "Mr. Azem Tema", "organisation": "Kukes—Prefect's Office (Technical Secretariat)",
         "passage_id": "caaht-2006-kukes-extract.txt:p38:1", "report_sha256": "ab" * 32,
         "ingested_at": "2024-05-01T10:00:00+00:00", "note": NOTE, "verified": "yes"}
-    assert [(r["quote"], r["page"], r["section"], r["report_sha256"], r["verified"]) for r in rows[1:]] == [
-        (ACTIONS.text, "48", ACTIONS.section, "ab" * 32, "yes"),
-        (INTRO.text, "", "", "ab" * 32, "yes"),
-        (PDF.text, "69–70", "Western and Southern Europe", "cd" * 32, "yes"),
-        (EDITED_HOSTILE, "2", "<b>Section</b> *one*", "ab" * 32, "no"),
+    assert [(r["quote"], r["page"], r["section"], r["subsection"], r["report_sha256"], r["verified"])
+            for r in rows[1:]] == [
+        (ACTIONS.text, "48", ACTIONS.section, "", "ab" * 32, "yes"),
+        (INTRO.text, "", "", "", "ab" * 32, "yes"),
+        (PDF.text, "69–70", "Western and Southern Europe", "Forced labour", "cd" * 32, "yes"),
+        (EDITED_HOSTILE, "2", "<b>Section</b> *one*", "", "ab" * 32, "no"),
     ]
 
 

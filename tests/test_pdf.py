@@ -154,6 +154,59 @@ def test_paragraphs(raw, expected):
     assert paragraphs(raw) == expected
 
 
+BODY = ["Most victims detected in the region were adults, and a third", "of them were children trafficked for forced labour.",
+        "Courts convicted more traffickers than in earlier years, and", "most of them were men from the same country."]
+
+
+def _printed(tmp_path: Path, lines: list[tuple[int, str]]) -> Path:
+    """A one-page PDF of (size in points, text) lines, top to bottom, in Helvetica."""
+    from scripts.make_table_pdf import pdf_bytes
+
+    items, y = [], 800
+    for size, text in lines:
+        items.append((50, y, size, text))
+        y -= size + 6
+    path = tmp_path / "printed.pdf"
+    path.write_bytes(pdf_bytes([items]))
+    return path
+
+
+def test_a_pdf_without_an_outline_is_cut_into_sections_by_what_it_prints_large(tmp_path: Path):
+    """A chart's label ("Prefer not to say") looks like a heading in the text alone, and had become the
+    section of every passage after it; a title set in large print, wrapped or long, is a section."""
+    body = [(10, line) for line in BODY]
+    path = _printed(tmp_path, [(20, "Trafficking in Africa"), *body, (10, "Prefer not to say"),
+                               (16, "The roots of trafficking in"), (16, "persons in Africa"), *body,
+                               (16, "Important advancements in criminal justice responses but measures to target "
+                                    "crime still lacking"), *body])
+    sections = [p.section for p in split_document(read_report(path))]
+    assert sections == ["Trafficking in Africa", "The roots of trafficking in persons in Africa",
+                        "Important advancements in criminal justice responses but measures to target crime "
+                        "still lacking"]
+
+
+def test_a_title_printed_large_stands_alone_and_a_name_after_it_is_its_own_heading():
+    large = ("therootsoftraffickinginpersonsinafrica", "d.survivortestimonialstheresaflores")
+    raw = ("Courts convicted more traffickers than in earlier years.\nThe roots of trafficking in\npersons in Africa\n"
+           "Enduring conflicts displace people.\nD. Survivor Testimonials\nTheresa Flores\nI was a normal girl.")
+    assert paragraphs(raw, large).split("\n\n") == [
+        "Courts convicted more traffickers than in earlier years.", "The roots of trafficking in persons in Africa",
+        "Enduring conflicts displace people.", "D. Survivor Testimonials", "Theresa Flores", "I was a normal girl."]
+
+
+def test_the_print_sizes_a_pdf_reader_sees_tell_its_large_runs():
+    from ingest.pdf_worker import PrintSizes
+
+    sizes, identity = PrintSizes(), [1, 0, 0, 1, 0, 0]
+    sizes.next_page()
+    for text, size, font in [("Key findings", 16, "/Helvetica"), ("on flows", 16, "/Helvetica"),
+                             ("Most victims were adults. " * 20, 10, "/Helvetica"), ("Box title", 11.5, "/Avenir-Black"),
+                             ("Prefer not to say", 10, "/Helvetica"), ("Sources", 16, "/Helvetica"),
+                             ("Notes", 12, "/Helvetica")]:
+        sizes.visit(text, identity, [size / 10, 0, 0, size / 10, 0, 0], {"/BaseFont": font}, 10)
+    assert sizes.large_print() == [["Key findings on flows", "Box title", "Sources"]]
+
+
 def test_running_lines_on_most_pages_go():
     bodies = ["Shelters opened.", "Police were trained.", "Flyers went out.", "Courts met.", "Funds arrived."]
     pages = [f"Annual Report 2024\n{body}\nPage {i}" for i, body in enumerate(bodies, start=1)]

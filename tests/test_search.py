@@ -185,3 +185,16 @@ def test_a_section_title_with_its_presenter_is_quoted_whole():
 def test_a_sentence_ends_after_its_closing_quote(text, sentences):
     """A quote is copied into a proposal as printed: its closing quotation mark is part of it."""
     assert [text[a:b] for a, b in sentence_spans(text)] == sentences
+
+
+def test_a_passage_is_indexed_with_its_section_and_the_heading_within_it():
+    """A testimony's later passages are found by the name over it ("Which Nevada bill did James Dold
+    work to pass?"): the name is indexed with each of them, and never quoted."""
+    from index.records import Passage
+    from index.retrieval.context import indexed_text
+
+    passage = Passage(id="g.pdf:p48:1", report="g.pdf", title="Guide", year=2021, text="Nevada passed the bill.",
+                      page=48, page_end=48, page_label="48", page_end_label="48",
+                      section="D. Survivor Testimonials", speaker=None, organisation=None, part=None,
+                      subsection="James Dold")
+    assert indexed_text(passage) == "D. Survivor Testimonials · James Dold\nNevada passed the bill."

@@ -326,11 +326,21 @@ def test_each_passage_under_a_heading_line_names_it_as_its_subsection():
     "Ronny Marty\n\nI left home.\n\nEffects\n\nMost victims were adults.",
     "16 International Labour Organization, Brick by Brick:\n\nI left home.\n\nMost victims were adults.",
     "Human Trafficking:\n\nI left home.\n\nMost victims were adults.",
-], ids=["after-a-figure", "after-a-label", "a-numbered-note", "a-lead-in"])
+    "The Committee met in Kukës in March\n\nI left home.\n\nMost victims were adults.",
+    "D. Survivor\n\nI left home.\n\nMost victims were adults.",
+], ids=["after-a-figure", "after-a-label", "a-numbered-note", "a-lead-in", "a-sentence", "the-sections-own-title"])
 def test_a_subsection_ends_at_any_heading_line_and_needs_a_title(text):
     """After a chart's figure or label, text is no longer known to be under the heading before it;
-    a note opening with its number or a lead-in ending in ':' is no title to cite."""
+    a note opening with its number, a lead-in ending in ':', a sentence without its full stop or a
+    line of the section's own title (wrapped) is no title to cite."""
     assert split_document(_testimonials(text))[-1].subsection is None
+
+
+def test_a_note_is_under_no_subsection():
+    text = ("Ronny Marty\n\nI left home.\n\n12 UNODC, Global Report on Trafficking in Persons 2022 (United "
+            "Nations publication, 2023), p. 45. Available at https://www.unodc.org/report.pdf")
+    assert [(p.kind, p.subsection) for p in split_document(_testimonials(text))] == [
+        ("content", "Ronny Marty"), ("reference", None)]
 
 
 def test_a_new_section_ends_the_subsection():
@@ -348,6 +358,45 @@ def test_a_paragraph_cut_at_sentences_keeps_every_character_of_them():
     passages = split_document(_testimonials(body), max_words=40)
     assert len(passages) > 1
     assert " ".join(p.text for p in passages) == body
+
+
+@pytest.mark.parametrize("large_print, sections", [
+    (None, ["Key Findings", "Prefer not to say"]),
+    (("keyfindings",), ["Key Findings", "Key Findings"]),
+], ids=["print-unknown", "print-known"])
+def test_where_the_print_is_known_only_a_line_printed_large_names_a_section(large_print, sections):
+    text = "Key Findings\n\nMost victims were adults.\n\nPrefer not to say\n\nChildren were a third of them."
+    page = Page(number=3, label="3", text=text, large_print=large_print)
+    doc = Document(report="r.pdf", title="R", year=2024, sha256="0" * 64, pages=(page,), kind="pdf")
+    assert [p.section for p in split_document(doc)] == sections
+
+
+@pytest.mark.parametrize("label, part", [("Five Chosen Actions", "actions"), ("Action Card #6: Warning Signs", None)],
+                         ids=["list-of-actions", "action-card"])
+def test_only_a_list_of_actions_is_the_actions_part(label, part):
+    page = Page(number=3, label="3", text=f"{label}\n\nTrain the police.", heading=Heading(section="Cards"))
+    doc = Document(report="r.pdf", title="R", year=2024, sha256="0" * 64, pages=(page,), kind="pdf")
+    assert [p.part for p in split_document(doc)] == [part]
+
+
+def test_lines_giving_a_phone_number_are_kept_with_their_labels():
+    """Each line of a hotline's card looks like a heading; all were dropped, so "What is the DoD
+    Inspector General hotline's number?" was answered by no passage."""
+    text = ("For reporting trafficking in DoD, the best number is the DoD IG Hotline:\n\nDoD Inspector General "
+            "Hotline\n\nHotline Phone Number:\n\n800-424-9098 (Toll-Free)\n\n703-604-8799 (Commercial)\n\n"
+            "Hotline Complaint Form: https://www.dodig.mil/Components/DoD-Hotline/\n\n"
+            "Action Card #15: Ways to Seek Help\n\nIt is never too late.")
+    assert [(p.kind, p.text) for p in split_document(_testimonials(text))] == [
+        ("content", "For reporting trafficking in DoD, the best number is the DoD IG Hotline:"),
+        ("content", "DoD Inspector General Hotline\nHotline Phone Number:\n800-424-9098 (Toll-Free)\n"
+                    "703-604-8799 (Commercial)\nHotline Complaint Form: https://www.dodig.mil/Components/DoD-Hotline/"),
+        ("content", "Action Card #15: Ways to Seek Help\nIt is never too late."),
+    ]
+
+
+def test_labels_without_a_number_or_an_address_stay_headings():
+    text = "Physical or Behavioral:\n\nSocial:\n\nThe youth is withdrawn."
+    assert [p.text for p in split_document(_testimonials(text))] == ["The youth is withdrawn."]
 
 
 def test_a_cut_list_repeats_the_sentence_that_announces_its_items_not_the_paragraph(tmp_path: Path):

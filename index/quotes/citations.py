@@ -126,18 +126,23 @@ def section_title(passage: Passage) -> str | None:
     return SUBSECTION_SEPARATOR.join(parts) or None
 
 
+def quoted_title(title: str) -> str:
+    """A title in quotation marks, its own ones made single: “C. Action Cards — ‘It’s Never Too Late’”."""
+    return f"“{title.replace('“', '‘').replace('”', '’')}”"
+
+
 def source_description(passage: Passage) -> str | None:
     organisation = short_organisation(passage.organisation)
     section = section_title(passage)
     if passage.speaker and passage.paragraph is not None and not passage.part:
         # A Word report's author or presenter line: "by …" (it is a document, not a talk).
         return f"by {passage.speaker}" + (f" ({organisation})" if organisation else "") + \
-            (f", “{section}”" if section else "")
+            (f", {quoted_title(section)}" if section else "")
     if passage.speaker:
         role = ROLE.get(passage.part or "", "presentation by")
         return f"{role} {passage.speaker}" + (f" ({organisation})" if organisation else "")
     if section:
-        return f"“{section}”"
+        return quoted_title(section)
     return None
 
 
@@ -185,7 +190,7 @@ def footnote_text(citation: Citation) -> str:
 def _note_section(citation: Citation) -> str | None:
     """'presentation “Title”', 'discussion of the presentation “Title”', or just '“Title”'."""
     role = NOTE_ROLE.get(citation.part or "")
-    section = f"“{citation.section}”" if citation.section else None
+    section = quoted_title(citation.section) if citation.section else None
     return " ".join(p for p in (role, section) if p) or None
 
 

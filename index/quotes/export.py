@@ -25,14 +25,14 @@ from docx.shared import Cm, Pt, RGBColor
 from index.records import Passage
 
 from index.quotes.basket import BasketItem
-from index.quotes.citations import DEFAULT_STYLE, STYLES, UnknownStyle, citation_text, section_title
+from index.quotes.citations import DEFAULT_STYLE, STYLES, UnknownStyle, citation_text
 
 DEFAULT_TITLE = "Quotes from the reports"
 EDITED_FLAG = "[edited: does not match the source]"
 NOTE_LABEL = "Note: "
 MIME_TYPES = {"markdown": "text/markdown", "csv": "text/csv",
               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-CSV_FIELDS = ("quote", "report", "page", "section", "speaker", "organisation", "passage_id",
+CSV_FIELDS = ("quote", "report", "page", "section", "subsection", "speaker", "organisation", "passage_id",
               "report_sha256", "ingested_at", "note", "verified")
 
 
@@ -302,7 +302,8 @@ def csv_row(item: BasketItem) -> dict[str, str]:
 
 def _raw_row(item: BasketItem) -> dict[str, str]:
     p = item.passage
-    return {"quote": item.quote, "report": p.report, "page": printed_pages(p), "section": section_title(p) or "",
+    return {"quote": item.quote, "report": p.report, "page": printed_pages(p), "section": p.section or "",
+            "subsection": p.subsection or "",
             "speaker": p.speaker or "", "organisation": p.organisation or "", "passage_id": p.id,
             "report_sha256": item.report_sha256, "ingested_at": item.ingested_at, "note": item.note,
             "verified": "yes" if item.verified else "no"}
