@@ -61,6 +61,8 @@ ALBANIAN_PARTS = {"prezantimit": "presentation", "diskutimit": "discussion"}
 ACTIONS_LABEL = re.compile(r"\bactions\b", re.IGNORECASE)
 SUB_ITEM = re.compile(r"^\s+[-*•]\s+")
 ITEM_NUMBER = re.compile(r"^\s*(\d{1,2})[.)]\s")
+# A paragraph a heading line heads is a sentence at least this long, no chart's label cut short.
+MIN_HEADED_WORDS = 4
 # A short line followed by one in lower case is a sentence going on only from this many words.
 MIN_RUN_ON_WORDS = 6
 SECTION_NUMBER = re.compile(r"^\s*(\d+(\.\d+)*|[IVXLC]+)[.)]?\s+")
@@ -430,7 +432,14 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
     for block in merged:
         if block.kind == "subheading" and block.page.paragraph is not None:
             block.kind = "paragraph"  # a Word paragraph heading nothing is text all the same
-    return [b for b in merged if b.kind not in ("heading", "subheading")]
+    return [b for b in merged if b.kind not in ("heading", "subheading") and not _only_function_words(b)]
+
+
+def _only_function_words(block: Block) -> bool:
+    """A chart's label cut to its function words ("and the", of "North Africa and the Middle East")
+    says nothing, and its vector is close to any question."""
+    words = WORD.findall(block.text)
+    return block.kind == "paragraph" and all(w.casefold() in RUN_ON_WORDS for w in words)
 
 
 def _continues(previous: Block, block: Block) -> bool:
@@ -455,9 +464,11 @@ def _heads(previous: Block, block: Block) -> bool:
     """A heading line that names no section (a survivor's name over her story, "Ronny Marty"), or a
     short question standing alone ("Who are Traffickers?"), right before a paragraph, heads it:
     its words are kept with the paragraph it introduces, neither dropped nor a passage that
-    answers nothing."""
+    answers nothing. A chart's label over a fragment of the next one ("North Africa" / "and the")
+    heads nothing."""
     heading = previous.kind == "subheading" or (previous.kind == "paragraph" and _asks(previous.text))
     return heading and block.kind == "paragraph" and not _asks(block.text) \
+        and word_count(block.text) >= MIN_HEADED_WORDS \
         and previous.heading is block.heading and previous.part == block.part
 
 

@@ -263,7 +263,9 @@ def test_a_short_line_going_on_in_lower_case_is_no_heading():
     ("Rwanda\n\nIn Burkina Faso most victims were children.", ["In Burkina Faso most victims were children."]),
     ("I grew up in El Salvador, raised by a courageous single\n\nMother of four. She worked hard.",
      ["Mother of four. She worked hard."]),
-], ids=["figure", "wrapped-heading", "chart-label", "sentence-cut-short"])
+    ("North Africa\n\nand the\n\nMiddle East\n\nMost victims in the region were adults.",
+     ["Middle East\nMost victims in the region were adults."]),
+], ids=["figure", "wrapped-heading", "chart-label", "sentence-cut-short", "labels-cut-short"])
 def test_lines_that_are_no_titles_head_nothing(text, passages):
     """A figure, a one-word chart label or a sentence cut short is not printed over the paragraph
     after it, and a heading wrapped over two lines does not become the paragraph's first sentence."""
@@ -337,14 +339,14 @@ def test_a_subsection_ends_at_any_heading_line_and_needs_a_title(text):
 
 
 def test_a_note_is_under_no_subsection():
-    text = ("Ronny Marty\n\nI left home.\n\n12 UNODC, Global Report on Trafficking in Persons 2022 (United "
+    text = ("Ronny Marty\n\nI left home that year.\n\n12 UNODC, Global Report on Trafficking in Persons 2022 (United "
             "Nations publication, 2023), p. 45. Available at https://www.unodc.org/report.pdf")
     assert [(p.kind, p.subsection) for p in split_document(_testimonials(text))] == [
         ("content", "Ronny Marty"), ("reference", None)]
 
 
 def test_a_new_section_ends_the_subsection():
-    first = _testimonials("Ronny Marty\n\nI left home.")
+    first = _testimonials("Ronny Marty\n\nI left home that year.")
     later = Page(number=50, label="50", text="Most victims were adults.", heading=Heading(section="E. Resources"))
     passages = split_document(Document("guide.pdf", "Guide", 2021, "0" * 64, (*first.pages, later), kind="pdf"))
     assert [(p.section, p.subsection) for p in passages] == [
