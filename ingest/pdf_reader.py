@@ -42,8 +42,11 @@ EDGE_LINES = 3
 SHORT_LINE_SHARE = 0.75
 # A title line ending in one of these words goes on on the next line.
 TITLE_RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as".split())
-# How many characters (spaces aside) a line needs to be told printed large by its text alone.
-MIN_LARGE_LINE_KEY = 8
+# A title line this long against the page's usual line is wrapped, whatever the next line starts with
+# ("… armed groups in the Democratic" / "Republic of the Congo (DRC)").
+LONG_TITLE_LINE_SHARE = 0.6
+# How many characters (spaces aside) a line needs to start a run printed large.
+MIN_LARGE_LINE_KEY = 3
 HEADING_LINE_SHARE = 0.5
 OUTCOME_ERRORS: dict[str, type[ReportError]] = {
     "needs password": NeedsPassword, "too large": TooLarge, "corrupt": Corrupt}
@@ -85,11 +88,12 @@ def read_pdf(path: Path, data: bytes, options: ReadOptions, *, report: str, sha2
     if sum(_letters(t) for t in texts) < MIN_LETTERS:
         raise _no_text_error(path, result, len(texts), options)
     outline = _outline_by_page(result.get("outline") or [])
-    large = [_large_print(result.get("large_print"), i) if i not in result["ocr"] else None
-             for i in range(len(texts))]
-    pages = tuple(Page(number=i + 1, label=labels[i], text=paragraphs(keep_rows(texts[i]), large[i]),
+    printed = [printed_paragraphs(keep_rows(texts[i]),
+                                  _large_print(result.get("large_print"), i) if i not in result["ocr"] else None)
+               for i in range(len(texts))]
+    pages = tuple(Page(number=i + 1, label=labels[i], text=printed[i][0],
                        heading=Heading(section=outline[i][0]) if i in outline else None,
-                       outline=tuple(outline.get(i, ())), ocr=i in result["ocr"], large_print=large[i])
+                       outline=tuple(outline.get(i, ())), ocr=i in result["ocr"], large_print=printed[i][1])
                   for i in range(len(texts)))
     return Document(report=report, title=options.title or _title(result, pages, report),
                     year=options.year or result.get("year"), sha256=sha256, pages=pages, kind="pdf")
@@ -347,33 +351,80 @@ def _drop_running(lines: list[str], running: set[str]) -> list[str]:
     return kept if any(line.strip() for line in kept) else lines
 
 
-def paragraphs(text: str, large_print: tuple[str, ...] | None = None) -> str:
-    """Rebuild paragraphs from a PDF page's lines: one paragraph per line, blank-line separated.
-    A line printed large (`large_print`, the page's large runs as `print_key`s) is a heading of its
-    own, joined only with the next lines of the same run (a title wrapped over two lines)."""
+def paragraphs(text: str) -> str:
+    """Rebuild paragraphs from a PDF page's lines: one paragraph per line, blank-line separated."""
+    return printed_paragraphs(text, None)[0]
+
+
+def printed_paragraphs(text: str, runs: tuple[str, ...] | None) -> tuple[str, tuple[str, ...] | None]:
+    """`paragraphs`, and the lines printed large as `print_key`s (None when the print is unknown).
+
+    `runs` are the page's runs printed large (`print_key`s, in reading order). Lines whose text
+    makes up a whole run, one after the other, are its title lines: each stands alone as a
+    paragraph, a title wrapped over lines joined again (`_wraps_title`), a name after a complete
+    title ("D. Survivor Testimonials" / "Theresa Flores") a heading of its own. A small line that
+    only begins like a run ("Climate change", a chart's label, beside the title "Climate change
+    can affect …") is not one of them."""
     lines = [" ".join(line.split()) for line in text.split("\n")]
     widths = [len(line) for line in lines if line]
     usual = statistics.median(widths) if widths else 0
+    titles = _title_lines(lines, runs or (), usual)
     out: list[list[str]] = []
+    title_blocks: list[bool] = []  # out[k] is a title's line
     after_heading = False
-    for line in lines:
+    for i, line in enumerate(lines):
         if not line:
             out.append([])
+            title_blocks.append(False)
             continue
         line = PRIVATE_USE_BULLET.sub("• ", line)
-        large = _in_large_print(line, large_print)
-        if large and after_heading and out and out[-1] and _wraps_title(out[-1][-1], line) \
-                and _in_large_print(" ".join(out[-1] + [line]), large_print):
+        if titles.get(i) == "wraps" and out and out[-1] and title_blocks[-1]:
             out[-1].append(line)  # the same title, wrapped
             continue
-        heading = large or _is_heading_line(line, usual)
+        heading = i in titles or _is_heading_line(line, usual)
         if heading or after_heading or not out or not out[-1] or _starts_block(line) \
                 or _ends_paragraph(out[-1][-1], usual):
             out.append([line])
+            title_blocks.append(i in titles)
         else:
             out[-1].append(line)
         after_heading = heading
-    return "\n\n".join(_join_lines(block) for block in out if block)
+    kept = [(_join_lines(block), title) for block, title in zip(out, title_blocks) if block]
+    large = None if runs is None else tuple(print_key(text) for text, title in kept if title)
+    return "\n\n".join(text for text, _ in kept), large
+
+
+def _title_lines(lines: list[str], runs: tuple[str, ...], usual: float) -> dict[int, str]:
+    """Line number → "starts" or "wraps" for the lines that print a whole run (`printed_paragraphs`)."""
+    titles: dict[int, str] = {}
+    i = 0
+    while i < len(lines):
+        key = print_key(lines[i])
+        run = next((r for r in runs if len(key) >= MIN_LARGE_LINE_KEY and r.startswith(key)), None) if key else None
+        if run is None:
+            i += 1
+            continue
+        taken, got = [i], key
+        j = i + 1
+        while got != run and j < len(lines):
+            if not lines[j]:
+                j += 1
+                continue
+            more = got + print_key(lines[j])
+            if not run.startswith(more):
+                break
+            taken.append(j)
+            got = more
+            j += 1
+        if got != run:
+            i += 1  # it only begins like the run: a label, not the title
+            continue
+        titles[taken[0]] = "starts"
+        for before, line in zip(taken, taken[1:]):
+            wraps = _wraps_title(lines[before], lines[line]) or len(lines[before]) > LONG_TITLE_LINE_SHARE * usual
+            titles[line] = "wraps" if wraps else "starts"
+        i = taken[-1] + 1
+    return titles
 
 
 def _wraps_title(previous: str, line: str) -> bool:
@@ -384,15 +435,6 @@ def _wraps_title(previous: str, line: str) -> bool:
     words = previous.split()
     return line[:1].islower() or previous.rstrip().endswith((",", ";", ":", "-", "–")) or \
         bool(words) and words[-1].casefold() in TITLE_RUN_ON_WORDS
-
-
-def _in_large_print(line: str, large_print: tuple[str, ...] | None) -> bool:
-    """Whether `line` is (part of) one of a page's runs printed large. A few letters ("in Africa")
-    can be found inside any title: a line must have MIN_LARGE_LINE_KEY of them."""
-    if not large_print:
-        return False
-    key = print_key(line)
-    return len(key) >= MIN_LARGE_LINE_KEY and any(key in run for run in large_print)
 
 
 def _is_heading_line(line: str, usual: float) -> bool:

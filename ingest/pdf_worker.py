@@ -32,10 +32,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 
 # Text printed this much larger than the report's body text (its most common size) is a heading;
-# bold text, from a little larger. On the shelf's PDFs, body text is 9–10 pt, section titles
-# 12–25 pt, a box's bold title 11 pt; an info sheet's 11.8 pt text against 9.8 pt is not.
+# bold text, from the body's size. On the shelf's PDFs, body text is 9–10 pt, section titles 12–25
+# pt, a box's bold title 11 pt, a run-in bold heading 9 pt ("Attracting the victims"); an info
+# sheet's 11.8 pt text against 9.8 pt is not, nor a chart's 7–8.9 pt labels. Only a line that is
+# a whole run is a title (ingest.pdf_reader.printed_paragraphs), not a bold word in a sentence.
 LARGE_PRINT = 1.3
-LARGE_BOLD_PRINT = 1.15
+LARGE_BOLD_PRINT = 1.0
 BOLD_FONT_WORDS = ("bold", "black", "heavy", "semibold", "demi", "extrabld")
 # Fewer runs printed large than this in a whole report: its print says nothing of its headings.
 MIN_LARGE_RUNS = 3
@@ -198,6 +200,8 @@ class PrintSizes:
                 return
             scale = math.sqrt(abs(tm[0] * tm[3] - tm[1] * tm[2]) * abs(cm[0] * cm[3] - cm[1] * cm[2]))
             printed = round(float(size) * scale * 2) / 2  # to half a point: the same size, read twice
+            if not printed > 0:  # a degenerate matrix: no size to tell
+                return
             name = str(font.get("/BaseFont", "")) if font else ""
             self._pages[-1].append((text, printed, any(w in name.casefold() for w in BOLD_FONT_WORDS)))
             self._characters[printed] = self._characters.get(printed, 0) + len(text.strip())

@@ -61,6 +61,8 @@ ALBANIAN_PARTS = {"prezantimit": "presentation", "diskutimit": "discussion"}
 ACTIONS_LABEL = re.compile(r"\bactions\b", re.IGNORECASE)
 SUB_ITEM = re.compile(r"^\s+[-*•]\s+")
 ITEM_NUMBER = re.compile(r"^\s*(\d{1,2})[.)]\s")
+# A title printed large is at most this long (GLOTIP's longest: 23 words, a box's title).
+MAX_PRINTED_TITLE_WORDS = 24
 # A paragraph a heading line heads is a sentence at least this long, no chart's label cut short.
 MIN_HEADED_WORDS = 4
 # A short line followed by one in lower case is a sentence going on only from this many words.
@@ -103,6 +105,8 @@ class Block:
     lead: str | None = None
     # The heading line over this block and those before it in its section (`_subsections`).
     subsection: str | None = None
+    # A heading line printed large (Page.large_print): kept as text if it heads nothing.
+    printed_large: bool = False
 
     @property
     def text(self) -> str:
@@ -197,6 +201,9 @@ def _feed_line(state: _State, page: Page, current: Block | None, raw: str, *, en
         _append_wrapped(current, line.strip())
         return current
     if page.paragraph is not None and current is None and ends_page and is_heading_like(line) \
+            and (PART_LABEL.match(line.strip()) or ACTIONS_LABEL.search(line)):
+        return _heading_line(state, page, line.strip())  # "Highlights of the presentation": the part
+    if page.paragraph is not None and current is None and ends_page and is_heading_like(line) \
             and _heads_text(line.strip()) and _titles(line.strip()):
         # A Word paragraph that is a short title alone ("Ronny Marty") heads the paragraph after
         # it, as in a PDF; it had been joined to it with a space. (A Word paragraph is whole: no
@@ -257,7 +264,16 @@ def _names_a_section(line: str, page: Page) -> bool:
         return False
     if page.large_print is None:
         return is_short_title(line)
-    return _printed_large(page, line) and word_count(line) >= 2 and \
+    return _printed_large(page, line) and _printed_title(line)
+
+
+def _printed_title(line: str) -> bool:
+    """Whether a line printed large reads as a title: two words or more and up to
+    MAX_PRINTED_TITLE_WORDS, mostly letters, not a quotation pulled out ("“I was sold by my own
+    uncle …”") or a figure called out ("27% of detected victims were children")."""
+    words = line.split()
+    return 2 <= len(words) <= MAX_PRINTED_TITLE_WORDS and line[:1] not in OPENING_QUOTES \
+        and not any(c.isdigit() for c in words[0]) and \
         sum(c.isalpha() for c in line) >= MIN_TITLE_LETTER_SHARE * len(line.replace(" ", ""))
 
 
@@ -268,8 +284,7 @@ def _printed_large(page: Page, line: str) -> bool:
     read as a section's title, each had become the section of the passages after it."""
     if page.large_print is None:
         return True
-    key = print_key(line)
-    return bool(key) and any(key in run for run in page.large_print)
+    return print_key(line) in page.large_print
 
 
 def _heading_line(state: _State, page: Page, line: str) -> Block | None:
@@ -281,9 +296,15 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
     if title is not None:
         state.heading = Heading(section=title)
     large = page.large_print is not None and _printed_large(page, line)
-    if title is None and not large and word_count(line) > MAX_TEXT_HEADING_WORDS and _reads_as_text(line):
+    printed_title = large and _printed_title(line)
+    if title is None and not printed_title and word_count(line) > MAX_TEXT_HEADING_WORDS and _reads_as_text(line):
         # Too long to be a heading: a sentence without a full stop ("… include the following:",
         # "There is no single face of traffickers. … To school-aged victims"). It is text to index.
+        return _start(state, page, "paragraph", line)
+    if title is None and page.large_print is not None and not large and word_count(line) >= MIN_RUN_ON_WORDS \
+            and _reads_as_text(line):
+        # Printed as the text is and reading as it does: a sentence cut short by the layout ("I grew
+        # up in El Salvador, raised by a courageous single" / "Mom. …"), not a heading to drop.
         return _start(state, page, "paragraph", line)
     names_section = title is not None
     if ACTIONS_LABEL.search(line):
@@ -292,7 +313,16 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
     elif title is None and state.heading_from_text and _names_a_section(line, page):
         state.heading = Heading(section=line)
         names_section = True
-    _start(state, page, "subheading" if not names_section and _heads_text(line) else "heading", line)
+    if names_section:
+        kind = "heading"
+    elif _heads_text(line) or (large and word_count(line) >= 2):
+        # Printed large, it is a title even ending in lower case ("The initiative"); one that heads
+        # nothing is kept as text (`_merge_related`), not dropped as a chart's label would be.
+        kind = "subheading"
+    else:
+        kind = "heading"
+    block = _start(state, page, kind, line)
+    block.printed_large = large
     return None
 
 
@@ -430,8 +460,8 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
         else:
             merged.append(block)
     for block in merged:
-        if block.kind == "subheading" and block.page.paragraph is not None:
-            block.kind = "paragraph"  # a Word paragraph heading nothing is text all the same
+        if block.kind == "subheading" and (block.page.paragraph is not None or block.printed_large):
+            block.kind = "paragraph"  # a Word paragraph or a line printed large heading nothing is text all the same
     return [b for b in merged if b.kind not in ("heading", "subheading") and not _only_function_words(b)]
 
 

@@ -13,7 +13,7 @@ import pytest
 from index.quotes.citations import page_reference
 from index.store.embedded import current_generation, load_store
 from ingest.errors import ReportError
-from ingest.pdf_reader import _part_of_a_table, paragraphs, remove_running_lines
+from ingest.pdf_reader import _part_of_a_table, paragraphs, printed_paragraphs, remove_running_lines
 from ingest.readers import ReadOptions, read_report
 from ingest.splitter import split_document
 
@@ -186,12 +186,19 @@ def test_a_pdf_without_an_outline_is_cut_into_sections_by_what_it_prints_large(t
 
 
 def test_a_title_printed_large_stands_alone_and_a_name_after_it_is_its_own_heading():
-    large = ("therootsoftraffickinginpersonsinafrica", "d.survivortestimonialstheresaflores")
-    raw = ("Courts convicted more traffickers than in earlier years.\nThe roots of trafficking in\npersons in Africa\n"
-           "Enduring conflicts displace people.\nD. Survivor Testimonials\nTheresa Flores\nI was a normal girl.")
-    assert paragraphs(raw, large).split("\n\n") == [
-        "Courts convicted more traffickers than in earlier years.", "The roots of trafficking in persons in Africa",
-        "Enduring conflicts displace people.", "D. Survivor Testimonials", "Theresa Flores", "I was a normal girl."]
+    runs = ("climatechangecanaffecttraffickinginafrica", "therootsoftraffickinginpersonsinafrica",
+            "d.survivortestimonialstheresaflores")
+    line = "Courts convicted more traffickers than in earlier years, most of them men"
+    body = f"{line}\n{line}\n{line}."  # a page's usual line is its body text's
+    raw = (f"Climate change\n{body}\nThe roots of trafficking in\npersons in Africa\n{body}\n"
+           f"D. Survivor Testimonials\nTheresa Flores\n{body}")
+    body = " ".join(body.split("\n"))
+    text, large = printed_paragraphs(raw, runs)
+    # "Climate change", a chart's label, only begins like a title printed large: it is none.
+    assert (text.split("\n\n"), large) == (
+        ["Climate change", body, "The roots of trafficking in persons in Africa", body,
+         "D. Survivor Testimonials", "Theresa Flores", body],
+        ("therootsoftraffickinginpersonsinafrica", "d.survivortestimonials", "theresaflores"))
 
 
 def test_the_print_sizes_a_pdf_reader_sees_tell_its_large_runs():

@@ -324,12 +324,12 @@ def test_each_passage_under_a_heading_line_names_it_as_its_subsection():
 
 
 @pytest.mark.parametrize("text", [
-    "Ronny Marty\n\nI left home.\n\n27%\n\nMost victims were adults.",
-    "Ronny Marty\n\nI left home.\n\nEffects\n\nMost victims were adults.",
-    "16 International Labour Organization, Brick by Brick:\n\nI left home.\n\nMost victims were adults.",
-    "Human Trafficking:\n\nI left home.\n\nMost victims were adults.",
-    "The Committee met in Kukës in March\n\nI left home.\n\nMost victims were adults.",
-    "D. Survivor\n\nI left home.\n\nMost victims were adults.",
+    "Ronny Marty\n\nI left home that year.\n\n27%\n\nMost victims were adults.",
+    "Ronny Marty\n\nI left home that year.\n\nEffects\n\nMost victims were adults.",
+    "16 International Labour Organization, Brick by Brick:\n\nI left home that year.\n\nMost victims were adults.",
+    "Human Trafficking:\n\nI left home that year.\n\nMost victims were adults.",
+    "The Committee met in Kukës in March\n\nI left home that year.\n\nMost victims were adults.",
+    "D. Survivor\n\nI left home that year.\n\nMost victims were adults.",
 ], ids=["after-a-figure", "after-a-label", "a-numbered-note", "a-lead-in", "a-sentence", "the-sections-own-title"])
 def test_a_subsection_ends_at_any_heading_line_and_needs_a_title(text):
     """After a chart's figure or label, text is no longer known to be under the heading before it;
@@ -371,6 +371,18 @@ def test_where_the_print_is_known_only_a_line_printed_large_names_a_section(larg
     page = Page(number=3, label="3", text=text, large_print=large_print)
     doc = Document(report="r.pdf", title="R", year=2024, sha256="0" * 64, pages=(page,), kind="pdf")
     assert [p.section for p in split_document(doc)] == sections
+
+
+def test_where_the_print_is_known_a_sentence_cut_short_by_the_layout_is_text():
+    """Printed as the text is, "I grew up in El Salvador, raised by a courageous single" is the
+    testimony's first line, not a heading to drop; a chart's short label still is dropped."""
+    text = ("Carlos Dimas\n\nI grew up in El Salvador, raised by a courageous single\n\nMom. I have two "
+            "siblings.\n\nPrefer not to say\n\nWe moved to the city.")
+    page = Page(number=52, label="52", text=text, large_print=("carlosdimas",), heading=Heading(section="D"))
+    doc = Document(report="r.pdf", title="R", year=2021, sha256="0" * 64, pages=(page,), kind="pdf")
+    assert [(p.text, p.subsection) for p in split_document(doc)] == [
+        ("Carlos Dimas\nI grew up in El Salvador, raised by a courageous single", "Carlos Dimas"),
+        ("Mom. I have two siblings.", "Carlos Dimas"), ("We moved to the city.", None)]
 
 
 @pytest.mark.parametrize("label, part", [("Five Chosen Actions", "actions"), ("Action Card #6: Warning Signs", None)],
