@@ -41,6 +41,9 @@ LARGE_BOLD_PRINT = 1.0
 BOLD_FONT_WORDS = ("bold", "black", "heavy", "semibold", "demi", "extrabld")
 # Fewer runs printed large than this in a whole report: its print says nothing of its headings.
 MIN_LARGE_RUNS = 3
+# A page's headings are a few lines; past this many large runs (a poster, a chart) the rest are
+# not looked at, which bounds the work of matching them to the page's lines.
+MAX_LARGE_RUNS_PER_PAGE = 100
 
 # How running out of address space shows when it hits a lazy import rather than an allocation.
 OUT_OF_MEMORY_SIGNS = ("failed to map segment", "Cannot allocate memory")
@@ -214,7 +217,7 @@ class PrintSizes:
         if not self._characters:
             return None
         body = max(self._characters, key=lambda size: self._characters[size])
-        pages = [self._joined(runs, body) for runs in self._pages]
+        pages = [self._joined(runs, body)[:MAX_LARGE_RUNS_PER_PAGE] for runs in self._pages]
         return pages if sum(len(p) for p in pages) >= MIN_LARGE_RUNS else None
 
     @staticmethod
