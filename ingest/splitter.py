@@ -319,6 +319,8 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
         # Printed large, it is a title even ending in lower case ("The initiative"); one that heads
         # nothing is kept as text (`_merge_related`), not dropped as a chart's label would be.
         kind = "subheading"
+    elif large:
+        return _start(state, page, "paragraph", line)  # one word printed large ("Header"): text
     else:
         kind = "heading"
     block = _start(state, page, kind, line)

@@ -373,6 +373,17 @@ def test_where_the_print_is_known_only_a_line_printed_large_names_a_section(larg
     assert [p.section for p in split_document(doc)] == sections
 
 
+def test_where_the_print_is_known_a_line_printed_large_that_heads_nothing_is_text():
+    """A form's one-word label printed large, or a title under an outline's section heading
+    nothing (a list follows), was dropped as a heading."""
+    text = "Header\n\nthe form's first field.\n\nShipping Services Ltd Haifa\n\n- Call the office."
+    page = Page(number=1, label="1", text=text, large_print=("header", "shippingservicesltdhaifa"),
+                heading=Heading(section="Contact"))
+    doc = Document(report="r.pdf", title="R", year=2021, sha256="0" * 64, pages=(page,), kind="pdf")
+    assert [p.text for p in split_document(doc)] == [
+        "Header the form's first field.", "Shipping Services Ltd Haifa\nCall the office."]
+
+
 def test_where_the_print_is_known_a_sentence_cut_short_by_the_layout_is_text():
     """Printed as the text is, "I grew up in El Salvador, raised by a courageous single" is the
     testimony's first line, not a heading to drop; a chart's short label still is dropped."""
