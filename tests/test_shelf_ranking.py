@@ -122,7 +122,10 @@ def test_key_terms(question, terms):
     ("1500", "distributed 1,500 flyers", True),
     ("Moldova", "victims from Morocco were detected", False),
     ("2010", "in 2016 and 2011", False),
-], ids=["initialism", "albanian-spelling", "accent", "thousands-separator", "other-country", "other-year"])
+    ("30", "990 million under the age of 30.2 By 2050, Africa will grow", True),
+    ("30", "the rate was 30.2 per cent", False),
+], ids=["initialism", "albanian-spelling", "accent", "thousands-separator", "other-country", "other-year",
+        "footnote-mark-glued", "decimal"])
 def test_vocabulary_matches_spellings_and_initialisms(term, text, found):
     kind = "year" if term.isdigit() and len(term) == 4 and term.startswith(("19", "20")) and term != "1500" \
         else "number" if term[0].isdigit() else "name"

@@ -22,6 +22,9 @@ from index.text import fold
 WORD = re.compile(r"[\w$][\w'’.,$-]*\w|\w", re.UNICODE)
 YEAR = re.compile(r"^(19|20)\d{2}$")
 NUMBER = re.compile(r"^\$?\d[\d,.]*$")
+# A figure with a footnote's number glued to it, before the next sentence: "under the age of 30.2
+# By 2050 …" prints 30 (and note 2). The figure alone is also read, so "under 30" finds it.
+FOOTNOTE_MARKED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})*)\.\d{1,3}(?=\s+[A-Z])")
 # Capitalised words that open or shape a question without naming anything.
 NOT_NAMES = frozenset(fold(w) for w in (
     "what which who whom whose how why when where is are was were do does did can could should would will "
@@ -96,6 +99,7 @@ class Vocabulary:
         for text in texts:
             tokens = [t.strip(".,'’") for t in WORD.findall(text)]
             words.update(fold(re.sub(r"['’]s$", "", t)) for t in tokens if t)
+            words.update(FOOTNOTE_MARKED.findall(text))
             initialisms.update(_initialisms(tokens))
         return cls(frozenset(words), frozenset(initialisms))
 
