@@ -198,3 +198,17 @@ def test_a_passage_is_indexed_with_its_section_and_the_heading_within_it():
                       section="D. Survivor Testimonials", speaker=None, organisation=None, part=None,
                       subsection="James Dold")
     assert indexed_text(passage) == "D. Survivor Testimonials · James Dold\nNevada passed the bill."
+
+
+CARD = ("DoD Inspector General Hotline\nHotline Phone Number:\n800-424-9098 (Toll-Free)\n703-604-8799 (Commercial)\n"
+        "Hotline Complaint Form: https://www.dodig.mil/Components/DoD-Hotline/ Finally, the Department of Health "
+        "and Human Services funds a 24/7 National Human Trafficking Hotline")
+
+
+def test_a_title_over_short_lines_is_quoted_with_the_card_it_heads():
+    """The title alone ("DoD Inspector General Hotline") scores best and says nothing: the quote is the
+    card under it, up to the first long line."""
+    quote = _quote(CARD, "What is the commercial phone number of the DoD Inspector General hotline?",
+                   best="DoD Inspector General Hotline")
+    assert quote == ("DoD Inspector General Hotline\nHotline Phone Number:\n800-424-9098 (Toll-Free)\n"
+                     "703-604-8799 (Commercial)")

@@ -373,12 +373,36 @@ def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.nd
     start, end = int(sentences[mine[best]][1]), int(sentences[mine[best]][2])
     if text[start:end].rstrip().endswith(":"):
         return start, len(text.rstrip())  # a lead-in: the list it introduces is the answer
+    if start == 0 and _title_line(text[start:end]) and "\n" in text[end:end + 1]:
+        return start, _short_lines_end(text, end)  # a title over short lines: the card it heads
     for neighbour in (best - 1, best + 1):
         if 0 <= neighbour < len(mine) and scores[neighbour] >= QUOTE_NEIGHBOUR_SHARE * scores[best]:
             start = min(start, int(sentences[mine[neighbour]][1]))
             end = max(end, int(sentences[mine[neighbour]][2]))
             break
     return start, end
+
+
+def _title_line(line: str) -> bool:
+    """A title printed alone on the passage's first line: a few words ending no sentence."""
+    return is_heading_like(line) and word_count(line) <= MAX_TEXT_HEADING_WORDS \
+        and not line.rstrip().endswith(("?", ":"))
+
+
+def _short_lines_end(text: str, end: int) -> int:
+    """Where the run of short lines after offset `end` (a title's line end) stops: the title alone
+    says nothing ("DoD Inspector General Hotline"), the card it heads does ("… / Hotline Phone
+    Number: / 800-424-9098 (Toll-Free) / 703-604-8799 (Commercial)"). A long line ends the run;
+    `end` itself when the lines hold no figure or label."""
+    offset = end
+    for line in text[end + 1:].split("\n"):
+        if not line.strip() or word_count(line) > MAX_TEXT_HEADING_WORDS:
+            break
+        offset += 1 + len(line)
+    card = text[end:offset]
+    # A card gives figures or labelled values; short lines of words alone are a list's items, each
+    # quoted on its own ("Poverty" / "Gang involvement").
+    return len(text[:offset].rstrip()) if any(c.isdigit() for c in card) or ":" in card else end
 
 
 def _heading_line_end(text: str) -> int:
