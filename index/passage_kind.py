@@ -30,6 +30,9 @@ TITLE = "title"
 # A table's caption, header and a few of its rows (marked by the splitter, ingest/tables.py).
 TABLE = "table"
 KINDS = (CONTENT, REFERENCE, CONTENTS, RUNNING_HEAD, HEADING, CHART, TITLE, TABLE)
+# Report furniture: no text of the report's own. It answers no question, so its words count for
+# no key term (index.retrieval.rerank), and it is under no subsection (ingest.splitter).
+FURNITURE = frozenset({REFERENCE, CONTENTS, RUNNING_HEAD, CHART})
 
 URL = re.compile(r"(https?://|www\.|doi\.org|\.pdf\b|\.(org|gov|com|int|mil)/)", re.IGNORECASE)
 CITATION_MARKS = (

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from index.language import detect_language
-from index.passage_kind import CHART, CONTENT, CONTENTS, REFERENCE, RUNNING_HEAD, TABLE, TITLE, mark_kinds
+from index.passage_kind import CONTENT, FURNITURE, TABLE, TITLE, mark_kinds
 from index.records import Document, Heading, Page, Passage
 from index.text import (BULLET, MAX_TEXT_HEADING_WORDS, MIN_TITLE_LETTER_SHARE, NUMBERED, WORD, is_heading_like,
                         is_list_item, is_short_title, print_key, sentence_spans, strip_emphasis, word_count)
@@ -74,8 +74,6 @@ RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as
 OPENING_QUOTES = "\"'“‘(["
 # A long line with at least this share of its words in lower case reads as a sentence.
 TEXT_LOWER_CASE_SHARE = 1 / 3
-# Passages that are no text of the report's own: they are under no subsection.
-FURNITURE = frozenset({REFERENCE, CONTENTS, RUNNING_HEAD, CHART})
 # A phone number ("800-424-9098", "1(888) 373-7888"); with a web or e-mail address, a way to reach someone.
 PHONE = re.compile(r"\d{3}[\s.-]\d{3}[\s.-]?\d{4}|\(\d{3}\)\s?\d{3}-\d{4}")
 CONTACT = re.compile(PHONE.pattern + r"|https?://|www\.|@\w|\b[\w-]+\.(?:gov|org|com|mil|net|int)\b")

@@ -29,7 +29,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from index.passage_kind import CHART, CONTENT, CONTENTS, HEADING, REFERENCE, RUNNING_HEAD, TITLE, passage_kind
+from index.passage_kind import (CHART, CONTENT, CONTENTS, FURNITURE, HEADING, REFERENCE, RUNNING_HEAD, TITLE,
+                                passage_kind)
 from index.records import Passage
 from index.retrieval.context import context_line, indexed_text
 from index.retrieval.keyterms import KeyTerm, key_terms, missing_terms, question_words
@@ -39,8 +40,6 @@ from index.text import fold
 
 # How many of the fused candidates the second stage looks at.
 RERANK_DEPTH = 50
-# Report furniture: it answers no question, so its words count for no key term (`unanswered_terms`).
-FURNITURE = frozenset({REFERENCE, CONTENTS, RUNNING_HEAD, CHART})
 # Score multipliers by passage kind: report furniture ranks below content. A section's title
 # ("Mediation and conflict resolution techniques … — Mr. Oltion Kadaifciu, AFCR") shares every
 # word of its section's questions but answers them only when they ask who presented: then a title
