@@ -36,6 +36,8 @@ CAPTION = re.compile(r"^\s*(Table|Tab\.|Figure|Fig\.|Exhibit|Chart|Annex table)\
 MAX_TEXT_HEADING_WORDS = 12
 # ... and mostly letters: not "27%", not a table cell, not a page marker ("[p. 1]").
 MIN_TITLE_LETTER_SHARE = 0.6
+# Words a line ending in goes on on the next line (a title wrapped, a sentence cut by the layout).
+FUNCTION_WORDS = frozenset("a an the of from to in on at by for with and or but as".split())
 
 
 def print_key(text: str) -> str:
@@ -59,9 +61,12 @@ def word_count(text: str) -> int:
 
 def is_short_title(line: str) -> bool:
     """A line of two to a dozen words, mostly letters: what a heading in the text looks like."""
-    letters = sum(c.isalpha() for c in line)
-    return 2 <= word_count(line) <= MAX_TEXT_HEADING_WORDS and \
-        letters >= MIN_TITLE_LETTER_SHARE * len(line.replace(" ", ""))
+    return 2 <= word_count(line) <= MAX_TEXT_HEADING_WORDS and mostly_letters(line)
+
+
+def mostly_letters(line: str) -> bool:
+    """At least MIN_TITLE_LETTER_SHARE of the line's characters (spaces aside) are letters."""
+    return sum(c.isalpha() for c in line) >= MIN_TITLE_LETTER_SHARE * len(line.replace(" ", ""))
 
 
 def is_list_item(line: str) -> bool:

@@ -27,8 +27,8 @@ from ingest.ocr import PAGE_TIMEOUT_S
 from ingest.readers import ReadOptions
 from ingest.tables import is_header, keep_rows
 from index.records import Document, Heading, Page
-from index.text import (BULLET, CAPTION, LIGATURES, NUMBERED, YEAR, clean_text, is_heading_like, is_table_row,
-                        print_key)
+from index.text import (BULLET, CAPTION, FUNCTION_WORDS, LIGATURES, NUMBERED, YEAR, clean_text, is_heading_like,
+                        is_table_row, print_key)
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # A PDF with fewer letters than this in all its pages has no text layer (a scan, a drawing).
@@ -40,8 +40,6 @@ RUNNING_LINE_MIN_PAGES = 3
 EDGE_LINES = 3
 # A line shorter than this share of the page's usual line, ending a sentence, ends its paragraph.
 SHORT_LINE_SHARE = 0.75
-# A title line ending in one of these words goes on on the next line.
-TITLE_RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as".split())
 # A title line this long against the page's usual line is wrapped, whatever the next line starts with
 # ("… armed groups in the Democratic" / "Republic of the Congo (DRC)").
 LONG_TITLE_LINE_SHARE = 0.6
@@ -434,7 +432,7 @@ def _wraps_title(previous: str, line: str) -> bool:
     Testimonials" / "Theresa Flores") is a heading of its own."""
     words = previous.split()
     return line[:1].islower() or previous.rstrip().endswith((",", ";", ":", "-", "–")) or \
-        bool(words) and words[-1].casefold() in TITLE_RUN_ON_WORDS
+        bool(words) and words[-1].casefold() in FUNCTION_WORDS
 
 
 def _is_heading_line(line: str, usual: float) -> bool:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from index.language import detect_language
 from index.passage_kind import CONTENT, FURNITURE, TABLE, TITLE, mark_kinds
 from index.records import Document, Heading, Page, Passage
-from index.text import (BULLET, MAX_TEXT_HEADING_WORDS, MIN_TITLE_LETTER_SHARE, NUMBERED, WORD, is_heading_like,
-                        is_list_item, is_short_title, print_key, sentence_spans, strip_emphasis, word_count)
+from index.text import (BULLET, FUNCTION_WORDS, MAX_TEXT_HEADING_WORDS, NUMBERED, WORD, is_heading_like, is_list_item,
+                        is_short_title, mostly_letters, print_key, sentence_spans, strip_emphasis, word_count)
 from ingest.tables import Table, find_tables
 
 MAX_WORDS = 120
@@ -70,7 +70,7 @@ MIN_RUN_ON_WORDS = 6
 SECTION_NUMBER = re.compile(r"^\s*(\d+(\.\d+)*|[IVXLC]+)[.)]?\s+")
 SENTENCE_CLOSERS = (".", "!", "?", ":", ";", "\"", "”", "’", ")")
 # A line ending in one of these words continues on the next line: it is no heading.
-RUN_ON_WORDS = frozenset("a an the of from to in on at by for with and or but as that which who whose".split())
+RUN_ON_WORDS = FUNCTION_WORDS | frozenset("that which who whose".split())
 OPENING_QUOTES = "\"'“‘(["
 # A long line with at least this share of its words in lower case reads as a sentence.
 TEXT_LOWER_CASE_SHARE = 1 / 3
@@ -271,8 +271,7 @@ def _printed_title(line: str) -> bool:
     uncle …”") or a figure called out ("27% of detected victims were children")."""
     words = line.split()
     return 2 <= len(words) <= MAX_PRINTED_TITLE_WORDS and line[:1] not in OPENING_QUOTES \
-        and not any(c.isdigit() for c in words[0]) and \
-        sum(c.isalpha() for c in line) >= MIN_TITLE_LETTER_SHARE * len(line.replace(" ", ""))
+        and not any(c.isdigit() for c in words[0]) and mostly_letters(line)
 
 
 def _printed_large(page: Page, line: str) -> bool:
