@@ -384,9 +384,9 @@ def best_span(text: str, sentences: np.ndarray, row: int, sentence_scores: np.nd
 
 
 def _title_line(line: str) -> bool:
-    """A title printed alone on the passage's first line: a few words ending no sentence."""
-    return is_heading_like(line) and word_count(line) <= MAX_TEXT_HEADING_WORDS \
-        and not line.rstrip().endswith(("?", ":"))
+    """A title printed alone on a line: a few words ending no sentence (`is_heading_like` also
+    rules out a question), not a lead-in ending in ':'."""
+    return is_heading_like(line) and word_count(line) <= MAX_TEXT_HEADING_WORDS and not line.rstrip().endswith(":")
 
 
 def _short_lines_end(text: str, end: int) -> int:
@@ -414,8 +414,7 @@ def _heading_line_end(text: str) -> int:
     first, newline, rest = text.partition("\n")
     if not newline or not rest.strip() or "\n" in rest.strip() or word_count(first) > MAX_TEXT_HEADING_WORDS:
         return 0
-    question = first.rstrip().endswith("?")
-    return len(first) if (is_heading_like(first) and not first.rstrip().endswith(":")) or question else 0
+    return len(first) if _title_line(first) or first.rstrip().endswith("?") else 0
 
 
 def _named_row(text: str, query_tokens: set[str]) -> tuple[int, int] | None:
