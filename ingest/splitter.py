@@ -198,17 +198,16 @@ def _feed_line(state: _State, page: Page, current: Block | None, raw: str, *, en
     if current is not None and current.kind == "paragraph":
         _append_wrapped(current, line.strip())
         return current
-    if page.paragraph is not None and current is None and ends_page and is_heading_like(line) \
-            and (PART_LABEL.match(line.strip()) or ACTIONS_LABEL.search(line)):
-        return _heading_line(state, page, line.strip())  # "Highlights of the presentation": the part
-    if page.paragraph is not None and current is None and ends_page and is_heading_like(line) \
-            and _heads_text(line.strip()) and _titles(line.strip()):
-        # A Word paragraph that is a short title alone ("Ronny Marty") heads the paragraph after
-        # it, as in a PDF; it had been joined to it with a space. (A Word paragraph is whole: no
-        # other line runs on, and it names no section or part: the styles do.)
-        return _start(state, page, "subheading", line.strip())
-    if is_heading_like(line) and (not _runs_on(line, ends_page, next_line) or _printed_large(page, line)
-                                  and page.large_print is not None):
+    if page.paragraph is not None and current is None and ends_page and is_heading_like(line):
+        # A Word paragraph alone on its line: a part's label sets the part ("Highlights of the
+        # presentation"); a short title ("Ronny Marty") heads the paragraph after it, as in a PDF
+        # (it had been joined to it with a space). No other line of it runs on, and it names no
+        # section: the styles do.
+        if PART_LABEL.match(line.strip()) or ACTIONS_LABEL.search(line):
+            return _heading_line(state, page, line.strip())
+        if _heads_text(line.strip()) and _titles(line.strip()):
+            return _start(state, page, "subheading", line.strip())
+    if is_heading_like(line) and (not _runs_on(line, ends_page, next_line) or _known_large(page, line)):
         return _heading_line(state, page, line.strip())
     return _start(state, page, "paragraph", line.strip())
 
@@ -279,9 +278,12 @@ def _printed_large(page: Page, line: str) -> bool:
     when the print is not known (an extract, a Word file, a scan). A chart's label ("Prefer not to
     say", "Mali Central") or a note's first line ("20 UNODC Observatory on …") is printed small:
     read as a section's title, each had become the section of the passages after it."""
-    if page.large_print is None:
-        return True
-    return print_key(line) in page.large_print
+    return page.large_print is None or _known_large(page, line)
+
+
+def _known_large(page: Page, line: str) -> bool:
+    """Whether the page's print is known and `line` is printed large in it."""
+    return page.large_print is not None and print_key(line) in page.large_print
 
 
 def _heading_line(state: _State, page: Page, line: str) -> Block | None:
@@ -292,7 +294,7 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
     title = _outline_title(page, line)
     if title is not None:
         state.heading = Heading(section=title)
-    large = page.large_print is not None and _printed_large(page, line)
+    large = _known_large(page, line)
     printed_title = large and _printed_title(line)
     if title is None and not printed_title and word_count(line) > MAX_TEXT_HEADING_WORDS and _reads_as_text(line):
         # Too long to be a heading: a sentence without a full stop ("… include the following:",
