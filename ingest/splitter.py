@@ -370,9 +370,10 @@ def _contact_blocks(blocks: list[Block]) -> list[Block]:
     out: list[Block] = []
     i = 0
     while i < len(blocks):
-        run = _heading_run(blocks, i)
-        info = [j for j, block in enumerate(run) if _gives_contact(block.lines[0]) or LABEL_LINE.match(block.lines[0])]
-        if any(_gives_contact(run[j].lines[0]) for j in info):
+        run = blocks[i:_heading_run_end(blocks, i)]
+        gives = [bool(CONTACT.search(block.lines[0])) for block in run]
+        info = [j for j, block in enumerate(run) if gives[j] or LABEL_LINE.match(block.lines[0])]
+        if any(gives):
             first, last = max(info[0] - 1, 0), info[-1]  # with the title over the first label
             out.extend(run[:first])
             contact = run[first]
@@ -386,18 +387,14 @@ def _contact_blocks(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def _heading_run(blocks: list[Block], start: int) -> list[Block]:
-    """The heading lines from `start` on, one after the other on one page (empty if none)."""
-    run: list[Block] = []
-    for block in blocks[start:]:
-        if block.kind not in ("heading", "subheading") or (run and block.page is not run[0].page):
-            break
-        run.append(block)
-    return run
-
-
-def _gives_contact(line: str) -> bool:
-    return bool(CONTACT.search(line))
+def _heading_run_end(blocks: list[Block], start: int) -> int:
+    """Where the heading lines from `start` on, one after the other on one page, end (`start`
+    itself if `blocks[start]` is none)."""
+    end = start
+    while end < len(blocks) and blocks[end].kind in ("heading", "subheading") \
+            and blocks[end].page is blocks[start].page:
+        end += 1
+    return end
 
 
 def _subsections(blocks: list[Block]) -> list[Block]:
