@@ -396,9 +396,9 @@ def _title_lines(lines: list[str], runs: tuple[str, ...], usual: float) -> dict[
     """Line number → "starts" or "wraps" for the lines that print a whole run (`printed_paragraphs`)."""
     titles: dict[int, str] = {}
     i = 0
-    while i < len(lines):
+    while runs and i < len(lines):  # no runs (print unknown, or nothing large): no line to key
         key = print_key(lines[i])
-        run = next((r for r in runs if len(key) >= MIN_LARGE_LINE_KEY and r.startswith(key)), None) if key else None
+        run = next((r for r in runs if r.startswith(key)), None) if len(key) >= MIN_LARGE_LINE_KEY else None
         if run is None:
             i += 1
             continue
