@@ -103,8 +103,6 @@ class Block:
     lead: str | None = None
     # The heading line over this block and those before it in its section (`_subsections`).
     subsection: str | None = None
-    # A heading line printed large (Page.large_print): kept as text if it heads nothing.
-    printed_large: bool = False
 
     @property
     def text(self) -> str:
@@ -322,8 +320,7 @@ def _heading_line(state: _State, page: Page, line: str) -> Block | None:
         return _start(state, page, "paragraph", line)  # one word printed large ("Header"): text
     else:
         kind = "heading"
-    block = _start(state, page, kind, line)
-    block.printed_large = large
+    _start(state, page, kind, line)
     return None
 
 
@@ -458,7 +455,7 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
         else:
             merged.append(block)
     for block in merged:
-        if block.kind == "subheading" and (block.page.paragraph is not None or block.printed_large):
+        if block.kind == "subheading" and (block.page.paragraph is not None or _known_large(block.page, block.lines[0])):
             block.kind = "paragraph"  # a Word paragraph or a line printed large heading nothing is text all the same
     return [b for b in merged if b.kind not in ("heading", "subheading") and not _only_function_words(b)]
 
