@@ -455,8 +455,10 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
         else:
             merged.append(block)
     for block in merged:
-        if block.kind == "subheading" and (block.page.paragraph is not None or _known_large(block.page, block.lines[0])):
-            block.kind = "paragraph"  # a Word paragraph or a line printed large heading nothing is text all the same
+        # A Word paragraph or a line printed large that heads nothing is text all the same.
+        word_or_large = block.page.paragraph is not None or _known_large(block.page, block.lines[0])
+        if block.kind == "subheading" and word_or_large:
+            block.kind = "paragraph"
     return [b for b in merged if b.kind not in ("heading", "subheading") and not _only_function_words(b)]
 
 

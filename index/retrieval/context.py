@@ -17,7 +17,8 @@ PART_WORDS = {"presentation": "presentation", "discussion": "discussion", "actio
 
 
 def context_line(passage: Passage) -> str:
-    pieces = [passage.section, passage.subsection, passage.speaker, passage.organisation, PART_WORDS.get(passage.part or "")]
+    pieces = [passage.section, passage.subsection, passage.speaker, passage.organisation,
+              PART_WORDS.get(passage.part or "")]
     return " · ".join(p for p in pieces if p)
 
 

@@ -67,7 +67,8 @@ _ASKS_WHO = r"^\W*(who|kush|which (speakers?|presenters?|organi[sz]ations?)|cil\
 _A_TALK = r"\s+(\S+\s+){0,3}?(presentations?|talks?|speech(es)?|prezantimin|fjalimin)"
 PRESENTER_QUESTION = re.compile(_ASKS_WHO + r".*"
                                 r"\b(presented|presents|presenting|spoke|speaks?|speaking|"
-                                r"talked|talks?|discuss(ed|es)?|represent\w*|prezant\w*|fol(i|ën|ur)?|p[ëe]rfaq[ëe]s\w*|"
+                                r"talked|talks?|discuss(ed|es)?|represent\w*|prezant\w*|fol(i|ën|ur)?|"
+                                r"p[ëe]rfaq[ëe]s\w*|"
                                 r"(gave|gives?|made|delivered|mbajti|mbajtën|dha)" + _A_TALK + r")\b",
                                 re.IGNORECASE)
 # A question about who presented at the conference, in the past and without a modal ("Who talked
