@@ -456,8 +456,8 @@ def _merge_related(blocks: list[Block]) -> list[Block]:
             merged.append(block)
     for block in merged:
         # A Word paragraph or a line printed large that heads nothing is text all the same.
-        word_or_large = block.page.paragraph is not None or _known_large(block.page, block.lines[0])
-        if block.kind == "subheading" and word_or_large:
+        if block.kind == "subheading" and (block.page.paragraph is not None
+                                           or _known_large(block.page, block.lines[0])):
             block.kind = "paragraph"
     return [b for b in merged if b.kind not in ("heading", "subheading") and not _only_function_words(b)]
 
